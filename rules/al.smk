@@ -1,0 +1,62 @@
+rule run_al:
+    input:
+        data=prepared_data_of_experiment,
+        sources=ENGINE_SOURCES,
+    output:
+        csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",
+        sidecar="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.json",
+    params:
+        experiment=run_settings,
+        algorithm_params=algorithm_params,
+    log:
+        "logs/{suite}/run_al/{experiment}/b{batch_size}/{alg}/seed{seed}.log",
+    benchmark:
+        "results/{suite}/benchmarks/run_al/{experiment}/b{batch_size}/{alg}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=run_mem_mb,
+        runtime=run_runtime_minutes,
+    conda:
+        "../envs/sbadbal.yaml"
+    script:
+        "../scripts/run_al.py"
+
+
+rule aggregate:
+    input:
+        runs=experiment_run_csvs,
+        sources=RESULTS_SOURCES,
+    output:
+        runs=report(
+            "results/{suite}/tables/{experiment}/runs.csv",
+            caption="../report/runs.rst",
+            category="Tables",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "table": "all runs"},
+        ),
+        final=report(
+            "results/{suite}/tables/{experiment}/final_accuracy.csv",
+            caption="../report/final_accuracy.rst",
+            category="Tables",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "table": "final accuracy"},
+        ),
+        final_md="results/{suite}/tables/{experiment}/final_accuracy.md",
+        timing=report(
+            "results/{suite}/tables/{experiment}/acquisition_time.csv",
+            caption="../report/acquisition_time.rst",
+            category="Tables",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "table": "first acquisition time"},
+        ),
+    params:
+        runs=experiment_run_keys,
+        tables=table_settings,
+    log:
+        "logs/{suite}/aggregate/{experiment}.log",
+    localrule: True
+    conda:
+        "../envs/sbadbal.yaml"
+    script:
+        "../scripts/aggregate.py"

@@ -1,0 +1,52 @@
+rule bench_log_probs:
+    input:
+        data=prepared_data_of_bench,
+        sources=ENGINE_SOURCES,
+    output:
+        "results/{suite}/bench/{bench}/log_probs.pt",
+    params:
+        experiment=bench_experiment_settings,
+        model=bench_model_settings,
+    log:
+        "logs/{suite}/bench_log_probs/{bench}.log",
+    benchmark:
+        "results/{suite}/benchmarks/bench_log_probs/{bench}.tsv"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=120,
+    conda:
+        "../envs/sbadbal.yaml"
+    script:
+        "../scripts/bench_log_probs.py"
+
+
+rule bench_acquisition:
+    input:
+        log_probs="results/{suite}/bench/{bench}/log_probs.pt",
+        sources=ACQUISITION_SOURCES + RESULTS_SOURCES,
+    output:
+        table=report(
+            "results/{suite}/bench/{bench}/timings.csv",
+            caption="../report/timings.rst",
+            category="Acquisition time",
+            labels={"benchmark": "{bench}", "table": "timings"},
+        ),
+        markdown="results/{suite}/bench/{bench}/timings.md",
+    params:
+        timing=bench_timing_settings,
+    log:
+        "logs/{suite}/bench_acquisition/{bench}.log",
+    benchmark:
+        "results/{suite}/benchmarks/bench_acquisition/{bench}.tsv"
+    # Timings need the machine to themselves: this job takes every core it is given.
+    threads: workflow.cores
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=240,
+    conda:
+        "../envs/sbadbal.yaml"
+    script:
+        "../scripts/bench_acquisition.py"

@@ -1,0 +1,20 @@
+rule prepare_data:
+    input:
+        sources=DATA_SOURCES,
+        local_files=local_source_files,
+    output:
+        "results/{suite}/data/{dataset}.pt",
+    params:
+        settings=prepare_settings,
+    log:
+        "logs/{suite}/prepare_data/{dataset}.log",
+    benchmark:
+        "results/{suite}/benchmarks/prepare_data/{dataset}.tsv"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=120,
+    conda:
+        "../envs/sbadbal.yaml"
+    script:
+        "../scripts/prepare_data.py"

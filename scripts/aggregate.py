@@ -1,0 +1,31 @@
+"""All runs of one experiment -> one tidy table, a final-accuracy table and a first-acquisition time table."""
+
+from _helpers import log_to, standalone_job
+
+if "snakemake" not in globals():
+    snakemake = standalone_job(
+        __doc__,
+        inputs=["runs"],
+        outputs=["runs", "final", "final_md", "timing"],
+        params=["runs", "tables"],
+        lists=("runs",),
+    )
+
+logger = log_to(snakemake.log[0])
+
+from sbadbal.results import (  # noqa: E402
+    final_accuracy_table,
+    first_acquisition_time_table,
+    markdown_accuracy_table,
+    read_runs,
+    write_csv_atomic,
+    write_text_atomic,
+)
+
+runs = read_runs(snakemake.input.runs, snakemake.params.runs)
+final = final_accuracy_table(runs, snakemake.params.tables["label_fractions"])
+write_csv_atomic(runs, snakemake.output.runs)
+write_csv_atomic(final, snakemake.output.final)
+write_text_atomic(markdown_accuracy_table(final), snakemake.output.final_md)
+write_csv_atomic(first_acquisition_time_table(runs), snakemake.output.timing)
+logger.info("%d runs, %d rows aggregated", len(snakemake.input.runs), len(runs))

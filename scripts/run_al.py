@@ -1,0 +1,31 @@
+"""One active-learning run (experiment, batch size, algorithm, seed) -> a tidy CSV and a JSON sidecar."""
+
+from _helpers import log_to, standalone_job
+
+if "snakemake" not in globals():
+    snakemake = standalone_job(
+        __doc__,
+        inputs=["data"],
+        outputs=["csv", "sidecar"],
+        params=["experiment", "algorithm_params"],
+        wildcards=["alg", "batch_size", "seed"],
+    )
+
+logger = log_to(snakemake.log[0])
+
+from sbadbal.loop import run_to_files  # noqa: E402
+
+wildcards = snakemake.wildcards
+logger.info("run %s b=%s seed=%s: %s", wildcards.alg, wildcards.batch_size, wildcards.seed, snakemake.params.experiment)
+frame = run_to_files(
+    snakemake.input.data,
+    snakemake.params.experiment,
+    algorithm=wildcards.alg,
+    batch_size=int(wildcards.batch_size),
+    seed=int(wildcards.seed),
+    algorithm_params=snakemake.params.algorithm_params,
+    csv_path=snakemake.output.csv,
+    sidecar_path=snakemake.output.sidecar,
+    device="auto",
+)
+logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])
