@@ -1,0 +1,170 @@
+"""Command line: one AL run or one prepared dataset, outside Snakemake.
+
+  python -m sbadbal prepare MNIST5K --out results/data/MNIST5K.pt
+  python -m sbadbal run --experiment config.yaml --key suites.default.experiments.mnist5k_mc \\
+      --prepared results/data/MNIST5K.pt --algorithm BALD --batch-size 10 --seed 42 --csv out/BALD.csv
+  python -m sbadbal run --set dataset=MNIST5K --set model=mnist_cnn --set initial_size=20 --set budget=40 \\
+      --set training.iterations=256 --algorithm Random --batch-size 10 --seed 1 --csv out/rand.csv
+
+`--experiment` is a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
+path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML).
+Without `--prepared`, the experiment's dataset is prepared in memory (`--data-dir`, `--download`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _parse_yaml_value(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _pairs(pairs: list[str], flag: str) -> list[tuple[str, Any]]:
+    parsed = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        parsed.append((key, _parse_yaml_value(value)))
+    return parsed
+
+
+def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The experiment mapping from a YAML/JSON file (optionally at a dotted key) plus dotted overrides."""
+    experiment: Any = {}
+    if path is not None:
+        import yaml
+
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"experiment file {path!r} does not exist")
+        experiment = yaml.safe_load(file.read_text()) or {}  # YAML is a superset of JSON
+        for part in (key.split(".") if key else []):
+            if not isinstance(experiment, dict) or part not in experiment:
+                choices = sorted(experiment) if isinstance(experiment, dict) else []
+                raise ValueError(f"--key {key!r}: no entry {part!r} in {path}; found {choices}")
+            experiment = experiment[part]
+    elif key:
+        raise ValueError("--key needs --experiment FILE")
+    if not isinstance(experiment, dict):
+        raise ValueError(f"the experiment must be a mapping, got {type(experiment).__name__}")
+    experiment = json.loads(json.dumps(experiment))  # a deep copy of plain data
+    for dotted, value in overrides:
+        target = experiment
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ValueError(f"--set {dotted}: {part!r} is not a mapping")
+        target[leaf] = value
+    return experiment
+
+
+def _pick(value: Any, experiment: dict[str, Any], plural: str, flag: str) -> Any:
+    """An explicit option, or the experiment's only entry of `plural` (batch_sizes, algorithms, seeds)."""
+    if value is not None:
+        return value
+    choices = experiment.get(plural)
+    if isinstance(choices, list) and len(choices) == 1:
+        return choices[0]
+    raise ValueError(f"give {flag}" + (f"; the experiment lists {plural} {choices}" if choices else ""))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sbadbal.loop import run_to_files
+
+    experiment = load_experiment(args.experiment, args.key, _pairs(args.set, "--set"))
+    algorithm = _pick(args.algorithm, experiment, "algorithms", "--algorithm")
+    batch_size = int(_pick(args.batch_size, experiment, "batch_sizes", "--batch-size"))
+    seed = int(_pick(args.seed, experiment, "seeds", "--seed"))
+    if args.prepared is not None:
+        prepared: Any = args.prepared
+    else:
+        from sbadbal.data import prepare_dataset
+
+        if "dataset" not in experiment:
+            raise ValueError("the experiment names no dataset; give --set dataset=NAME or --prepared FILE")
+        prepared = prepare_dataset(experiment["dataset"], data_dir=args.data_dir, download=args.download)
+    csv_path = Path(args.csv)
+    sidecar = Path(args.sidecar) if args.sidecar else csv_path.with_suffix(".json")
+
+    def report(row: dict[str, Any]) -> None:
+        print(f"round {row['round']}: {row['labelled']} labels, test accuracy {row['test_accuracy']:.2f}%, "
+              f"train {row['train_seconds']:.1f}s, score {row['score_seconds']:.1f}s, "
+              f"acquire {row['acquisition_seconds']:.3f}s", file=sys.stderr)
+
+    rows = run_to_files(
+        prepared, experiment, algorithm=algorithm, batch_size=batch_size, seed=seed,
+        algorithm_params=dict(_pairs(args.param, "--param")), csv_path=csv_path, sidecar_path=sidecar,
+        checkpoint_path=args.checkpoint, device=args.device, progress=None if args.quiet else report,
+    )
+    print(json.dumps({"csv": str(csv_path), "sidecar": str(sidecar), "rounds": len(rows),
+                      "final_accuracy": float(rows["test_accuracy"].iloc[-1])}))
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from sbadbal.data import prepare_dataset, save_prepared
+
+    options = dict(_pairs(args.option, "--option"))
+    prepared = prepare_dataset(args.name, data_dir=args.data_dir, download=args.download, repeats=args.repeats,
+                               noise_std=args.noise_std, noise_seed=args.noise_seed, **options)
+    path = save_prepared(prepared, args.out)
+    print(json.dumps({"path": str(path), "train": prepared.num_train, "test": prepared.num_test}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sbadbal", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="one active-learning run -> CSV + JSON sidecar")
+    run.add_argument("--experiment", help="YAML/JSON file with the experiment mapping")
+    run.add_argument("--key", help="dotted path to the experiment inside --experiment")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="add/override an experiment key")
+    run.add_argument("--prepared", help="a prepared dataset file (python -m sbadbal prepare)")
+    run.add_argument("--data-dir", help="raw data folder when preparing in memory")
+    run.add_argument("--download", action="store_true", help="allow downloads when preparing in memory")
+    run.add_argument("--algorithm")
+    run.add_argument("--batch-size", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="an acquisition parameter")
+    run.add_argument("--csv", required=True, help="output CSV (written atomically)")
+    run.add_argument("--sidecar", help="output JSON sidecar (default: the CSV path with .json)")
+    run.add_argument("--checkpoint", help="checkpoint file (default: <csv>.checkpoint.json)")
+    run.add_argument("--device", default="auto")
+    run.add_argument("--quiet", action="store_true", help="no per-round lines on stderr")
+    run.set_defaults(handler=_run)
+
+    prepare = commands.add_parser("prepare", help="prepare one dataset into one file")
+    prepare.add_argument("name")
+    prepare.add_argument("--out", required=True)
+    prepare.add_argument("--data-dir")
+    prepare.add_argument("--download", action="store_true")
+    prepare.add_argument("--repeats", type=int)
+    prepare.add_argument("--noise-std", type=float)
+    prepare.add_argument("--noise-seed", type=int, default=0)
+    prepare.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a source option")
+    prepare.set_defaults(handler=_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
