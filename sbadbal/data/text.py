@@ -255,7 +255,11 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | No
     """Embeddings N x D of `texts` and how many were computed (the rest came from the cache, keyed by text sha256)."""
     keys = [text_key(t) for t in texts]
     table = _load_cache(cache_file) if cache_file is not None else {}
-    missing = sorted({k: i for i, k in enumerate(keys) if k not in table}.values())
+    first_row: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in table:
+            first_row.setdefault(k, i)
+    missing = sorted(first_row.values())
     if missing:
         computed = encoder([texts[i] for i in missing])
         if computed.shape[0] != len(missing):
