@@ -7,10 +7,16 @@ when a script is run by hand from this folder or with `python scripts/<name>.py`
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
+from pathlib import Path
 from types import SimpleNamespace
+
+# Jobs in a conda env (envs/sbadbal.yaml) or a plain checkout without `pip install -e .` still find the library.
+if importlib.util.find_spec("sbadbal") is None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def log_to(path: str | None) -> logging.Logger:

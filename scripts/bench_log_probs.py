@@ -14,6 +14,9 @@ from sbadbal.data import load_prepared  # noqa: E402
 from sbadbal.loop import RunSpec, trained_pool_log_probs  # noqa: E402
 from sbadbal.results import nested_pool_subset  # noqa: E402
 
+# Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
+torch.set_num_threads(max(1, int(snakemake.threads)))
+
 settings = snakemake.params.model
 # The algorithm does not matter for the first round's model; BALD names one so that the spec is complete.
 spec = RunSpec.from_experiment(snakemake.params.experiment, algorithm="BALD", batch_size=1, seed=settings["seed"])

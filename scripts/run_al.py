@@ -13,7 +13,12 @@ if "snakemake" not in globals():
 
 logger = log_to(snakemake.log[0])
 
+import torch  # noqa: E402
+
 from sbadbal.loop import run_to_files  # noqa: E402
+
+# Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
+torch.set_num_threads(max(1, int(snakemake.threads)))
 
 wildcards = snakemake.wildcards
 logger.info("run %s b=%s seed=%s: %s", wildcards.alg, wildcards.batch_size, wildcards.seed, snakemake.params.experiment)

@@ -1,0 +1,232 @@
+"""The Snakemake workflow, run for real: the tiny suite in a temporary copy of the repository.
+
+One real run (module-scoped fixture) is shared by the checks that follow it; the re-run checks are dry runs
+that count the jobs Snakemake would start after an edit, then undo the edit (content and mtime).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "report", "envs", "profiles", "sbadbal")
+TIMEOUT_S = 600
+
+
+def copy_workflow(destination: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=ignore)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, *args: str) -> Counter:
+    """Jobs per rule that a dry run would start (empty when there is nothing to do)."""
+    result = snakemake(workdir, "--dry-run", "--quiet", "rules", *args)
+    output = result.stdout + result.stderr
+    if "Nothing to be done" in output:
+        return Counter()
+    table = output.split("Job stats:", 1)[1]
+    counts = Counter({rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M)})
+    counts.pop("total", None)
+    return counts
+
+
+@contextmanager
+def edited(path: Path, edit):
+    """Apply `edit(text) -> text` to a file, then put the exact content and mtime back."""
+    original, stat = path.read_text(), path.stat()
+    path.write_text(edit(original))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def edited_config(workdir: Path, change):
+    def edit(text: str) -> str:
+        config = yaml.safe_load(text)
+        change(config)
+        return yaml.safe_dump(config, sort_keys=False)
+
+    return edited(workdir / "config.yaml", edit)
+
+
+TINY = ("--config", "suite=tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    snakemake(workdir, "--cores", "2", *TINY)
+    return workdir
+
+
+def tiny_suite() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())["suites"]["tiny"]
+
+
+def test_tiny_run_writes_every_declared_output(tiny_run):
+    suite = tiny_suite()
+    (experiment_key, experiment), = suite["experiments"].items()
+    (bench_key, _), = suite["benchmarks"].items()
+    base = tiny_run / "results" / "tiny"
+    expected = [base / "data" / f"{experiment['dataset']}.pt"]
+    for b in experiment["batch_sizes"]:
+        for alg in experiment["algorithms"]:
+            for seed in experiment["seeds"]:
+                run = base / "runs" / experiment_key / f"b{b}" / alg / f"seed{seed}"
+                expected += [run.with_suffix(".csv"), run.with_suffix(".json")]
+        expected += [base / "figures" / experiment_key / f"accuracy_b{b}.{ext}" for ext in ("pdf", "png")]
+    tables = ("runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv")
+    expected += [base / "tables" / experiment_key / name for name in tables]
+    bench_files = ("log_probs.pt", "timings.csv", "timings.md", "timing.pdf", "timing.png")
+    expected += [base / "bench" / bench_key / name for name in bench_files]
+    missing = [str(path.relative_to(tiny_run)) for path in expected if not path.is_file() or path.stat().st_size == 0]
+    assert not missing, f"missing or empty outputs: {missing}"
+    assert all(log.stat().st_size > 0 for log in (tiny_run / "logs" / "tiny").rglob("*.log"))
+
+    runs = pd.read_csv(base / "tables" / experiment_key / "runs.csv")
+    budget = experiment["budget"]
+    assert set(runs["algorithm"]) == set(experiment["algorithms"])
+    assert set(runs["seed"]) == set(experiment["seeds"])
+    assert runs.groupby(["algorithm", "seed"])["labelled"].max().eq(budget).all()
+    final = pd.read_csv(base / "tables" / experiment_key / "final_accuracy.csv")
+    at_budget = final[final["labelled"] == budget]
+    assert sorted(at_budget["algorithm"]) == sorted(experiment["algorithms"])
+    assert (at_budget["seeds"] == len(experiment["seeds"])).all()
+    timings = pd.read_csv(base / "bench" / bench_key / "timings.csv")
+    assert set(timings["algorithm"]) == set(suite["benchmarks"][bench_key]["algorithms"])
+    assert (timings["median_seconds"] >= 0).all()
+
+
+def test_second_run_has_nothing_to_do(tiny_run):
+    assert planned_jobs(tiny_run, *TINY) == Counter()
+
+
+def test_plotting_option_reruns_only_figures(tiny_run):
+    with edited_config(tiny_run, lambda config: config["plots"].update(dpi=config["plots"]["dpi"] + 1)):
+        jobs = planned_jobs(tiny_run, *TINY)
+    assert jobs == Counter(plot_curves=1, plot_bench=1, all=1)
+
+
+def test_plots_source_change_reruns_only_figures(tiny_run):
+    with edited(tiny_run / "sbadbal" / "plots.py", lambda text: text + "\n# an edit\n"):
+        jobs = planned_jobs(tiny_run, *TINY)
+    assert jobs == Counter(plot_curves=1, plot_bench=1, all=1)
+
+
+def test_new_seed_runs_only_new_runs(tiny_run):
+    experiment_key = next(iter(tiny_suite()["experiments"]))
+
+    def add_seed(config):
+        experiment = config["suites"]["tiny"]["experiments"][experiment_key]
+        experiment["seeds"].append(max(experiment["seeds"]) + 1)
+
+    with edited_config(tiny_run, add_seed):
+        jobs = planned_jobs(tiny_run, *TINY)
+    algorithms = tiny_suite()["experiments"][experiment_key]["algorithms"]
+    assert jobs == Counter(run_al=len(algorithms), aggregate=1, plot_curves=1, all=1)
+
+
+def test_acquisition_source_change_reruns_the_runs(tiny_run):
+    sources = sorted((tiny_run / "sbadbal" / "acquisition").glob("*.py"))
+    assert sources, "no acquisition sources found"
+    with edited(sources[0], lambda text: text + "\n# an edit\n"):
+        jobs = planned_jobs(tiny_run, *TINY)
+    experiment = next(iter(tiny_suite()["experiments"].values()))
+    runs = len(experiment["batch_sizes"]) * len(experiment["algorithms"]) * len(experiment["seeds"])
+    assert jobs["run_al"] == runs
+    assert jobs["bench_acquisition"] == 1
+    assert jobs["prepare_data"] == 0
+
+
+def test_lint_is_clean(tiny_run):
+    result = snakemake(tiny_run, "--lint", *TINY)
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+# --- configuration errors stop the workflow at start, naming the bad value ---------------------------------
+
+
+@pytest.fixture
+def fresh_copy(tmp_path) -> Path:
+    return copy_workflow(tmp_path)
+
+
+def break_tiny(workdir: Path, change) -> subprocess.CompletedProcess:
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    change(config["suites"]["tiny"]["experiments"]["tiny_mc"])
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return snakemake(workdir, "--dry-run", *TINY, check=False)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda exp: exp["algorithms"].append("SuperBALD"), "unknown algorithm 'SuperBALD'"),
+        (lambda exp: exp.update(budget=-5), "-5 is less than the minimum of 1"),
+        (lambda exp: exp.pop("seeds"), "'seeds' is a required property"),
+        (lambda exp: exp["uncertainty"].update(method="laplace"), "'laplace' is not one of"),
+        (lambda exp: exp.update(budget=10), "budget 10 must exceed initial_size 20"),
+        (lambda exp: exp.update(learning_rate=0.1), "'learning_rate' was unexpected"),
+    ],
+    ids=["unknown-algorithm", "negative-budget", "missing-key", "bad-uncertainty", "budget-below-initial", "unknown-key"],
+)
+def test_wrong_config_fails_at_start_with_a_clear_message(fresh_copy, change, message):
+    result = break_tiny(fresh_copy, change)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (fresh_copy / "results").exists()
+
+
+def test_unknown_suite_names_the_valid_ones(fresh_copy):
+    result = snakemake(fresh_copy, "--dry-run", "--config", "suite=nope", check=False)
+    assert result.returncode != 0
+    assert "suite 'nope' is not defined; valid suites: default, paper, tiny" in result.stdout + result.stderr
+
+
+# --- the paper suite: a dry run lists the seed's grid --------------------------------------------------------
+
+
+def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
+    jobs = planned_jobs(fresh_copy, "--config", "suite=paper")
+    # 8 datasets; runs = batch sizes x algorithms x 5 seeds per experiment: FMNIST 1x10, MNIST 1x10,
+    # RCIFAR10 2x5, CIFAR100 1x5, EMNIST 1x6, KMNIST 1x6, SVHN 1x5, AG News 1x6; one figure per batch size.
+    assert jobs == Counter(
+        prepare_data=8,
+        run_al=5 * (10 + 10 + 2 * 5 + 5 + 6 + 6 + 5 + 6),
+        aggregate=8,
+        plot_curves=9,
+        bench_log_probs=1,
+        bench_acquisition=1,
+        plot_bench=1,
+        all=1,
+    )
