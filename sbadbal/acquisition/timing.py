@@ -1,0 +1,108 @@
+"""Timing one acquisition call the way the pipeline reports it: the function alone, device-synchronised."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from ..runtime import synchronize
+from .registry import DEFAULT_CHUNK_SIZE, acquire, canonical_name, is_stochastic
+
+# A warm-up call is made first when a single call is expected to be cheap (below this many seconds).
+WARMUP_IF_BELOW_SECONDS = 2.0
+
+
+def _rss_bytes() -> int | None:
+    """Resident set size of this process from /proc (Linux); None elsewhere."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _peak_rss_bytes() -> int | None:
+    """Peak resident set size (VmHWM) of this process; None where /proc is missing."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0, writing '5' to clear_refs); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def time_acquisition(
+    name: str,
+    log_probs_N_K_C: torch.Tensor,
+    batch_size: int,
+    *,
+    repeats: int = 3,
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> dict[str, Any]:
+    """Median seconds over `repeats` calls of acquire(), synchronised before and after, and the peak memory.
+
+    Peak memory: on CUDA torch.cuda.max_memory_allocated minus the allocation before the call ("cuda_max_allocated");
+    on CPU the rise of the process's peak resident set size (VmHWM, reset before each call where the kernel allows)
+    over the resident size before the call ("cpu_rss_peak_delta"). memory_method says which was used.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    canonical = canonical_name(name)
+    device = log_probs_N_K_C.device
+    stochastic = is_stochastic(canonical)
+
+    def one_call(call_seed: int) -> float:
+        generator = torch.Generator().manual_seed(call_seed) if stochastic else None
+        synchronize(device)
+        start = time.perf_counter()
+        acquire(canonical, log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, **dict(params or {}))
+        synchronize(device)
+        return time.perf_counter() - start
+
+    first = one_call(seed)
+    seconds = [] if first < WARMUP_IF_BELOW_SECONDS else [first]
+    peak_bytes = 0
+    for repeat in range(len(seconds), repeats):
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+            before = torch.cuda.memory_allocated(device)
+            seconds.append(one_call(seed))
+            peak_bytes = max(peak_bytes, torch.cuda.max_memory_allocated(device) - before)
+        else:
+            _reset_peak_rss()
+            before = _rss_bytes() or 0
+            seconds.append(one_call(seed))
+            peak_bytes = max(peak_bytes, (_peak_rss_bytes() or 0) - before)
+    N, K, C = log_probs_N_K_C.shape
+    return dict(
+        algorithm=canonical,
+        batch_size=min(batch_size, N),
+        N=N,
+        K=K,
+        C=C,
+        median_seconds=statistics.median(seconds),
+        peak_memory_bytes=int(max(peak_bytes, 0)),
+        memory_method="cuda_max_allocated" if device.type == "cuda" else "cpu_rss_peak_delta",
+        device=str(device),
+        dtype=str(log_probs_N_K_C.dtype).removeprefix("torch."),
+        repeats=len(seconds),
+    )
