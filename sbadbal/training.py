@@ -113,7 +113,7 @@ def fixed_length_draws(num_labelled: int, num_draws: int, generator: torch.Gener
     """Positions into the labelled set for one round: BlackHC's RandomFixedLengthSampler.
 
     More labels than draws: one ordinary epoch. Otherwise a permutation of the next multiple of the labelled
-    count, taken modulo that count, so every point appears floor or ceil(num_draws / num_labelled) times.
+    count, taken modulo that count, so no point appears more than ceil(num_draws / num_labelled) times.
     """
     if num_labelled < 1:
         raise ValueError("training needs at least one labelled point")

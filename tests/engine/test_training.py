@@ -1,0 +1,123 @@
+"""Training protocols: the seed's draws, reproducibility, best-validation checkpoint, augmentation scope."""
+
+import pytest
+import torch
+
+from sbadbal.models import build_model
+from sbadbal.training import (
+    EpochsProtocol,
+    IterationsProtocol,
+    fixed_length_draws,
+    protocol_from_config,
+    protocol_to_config,
+    train_network,
+)
+from sbadbal.uncertainty import Posterior, accuracy_and_nll, predict_log_probs
+
+from .helpers import blobs, tiny_images
+
+
+@pytest.mark.parametrize("num_labelled,num_draws", [(20, 24_576), (7, 100), (50, 50), (300, 64)])
+def test_fixed_length_draws_see_every_point_about_equally(num_labelled, num_draws):
+    draws = fixed_length_draws(num_labelled, num_draws, torch.Generator().manual_seed(0))
+    assert len(draws) == max(num_draws, num_labelled)  # more labels than draws: one ordinary epoch
+    counts = torch.bincount(draws, minlength=num_labelled)
+    per_point = -(-max(num_draws, num_labelled) // num_labelled)  # times each point is in the permutation
+    dropped = per_point * num_labelled - max(num_draws, num_labelled)  # the permutation's cut-off tail
+    assert counts.max() <= per_point and counts.min() >= per_point - dropped
+
+
+def _mlp(seed=0, method="ensemble"):
+    return build_model("mlp", num_classes=3, input_shape=(6,), uncertainty=method, seed=seed)
+
+
+def test_iterations_protocol_steps_learns_and_is_reproducible():
+    data = blobs()
+    labelled = list(range(30))
+    protocol = IterationsProtocol(iterations=640, batch_size=64, lr=1e-2)
+    first, second = _mlp(), _mlp()
+    report = train_network(first, data, labelled, protocol, seed=5)
+    train_network(second, data, labelled, protocol, seed=5)
+    assert report.steps == 10
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    log_probs = predict_log_probs(Posterior("ensemble", [first]), data.test_inputs, data.num_test, num_samples=1)
+    accuracy, _ = accuracy_and_nll(log_probs, data.test_targets)
+    assert accuracy > 80.0
+    other = _mlp()
+    train_network(other, data, labelled, protocol, seed=6)
+    assert not torch.equal(other.state_dict()["net.1.weight"], first.state_dict()["net.1.weight"])
+
+
+def test_mc_dropout_training_is_reproducible_and_leaves_the_global_rng_alone():
+    data = blobs()
+    state = torch.get_rng_state()
+    models = [_mlp(method="mc_dropout") for _ in range(2)]
+    for model in models:
+        train_network(model, data, range(30), IterationsProtocol(iterations=256, batch_size=32), seed=1)
+    assert torch.equal(state, torch.get_rng_state())
+    assert all(torch.equal(a, b) for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()))
+
+
+def test_epochs_protocol_keeps_the_best_validation_weights():
+    data = blobs(num_train=300)
+    validation = list(range(200, 300))
+    # A learning rate this high makes validation accuracy move around: the kept weights must be the best epoch's.
+    protocol = EpochsProtocol(epochs=6, batch_size=16, lr=0.5, milestones=(4,), validation_size=100)
+    model = _mlp()
+    report = train_network(model, data, list(range(24)), protocol, seed=3, validation_indices=validation)
+    assert report.epochs == 6 and report.steps == 6 * 2
+    assert len(report.validation_accuracies) == 6
+    assert report.best_validation_accuracy == max(report.validation_accuracies)
+    assert report.best_epoch == report.validation_accuracies.index(max(report.validation_accuracies)) + 1
+    log_probs = predict_log_probs(Posterior("ensemble", [model]), lambda p: data.train_inputs(torch.tensor(validation)[p]),
+                                  len(validation), num_samples=1)
+    accuracy, _ = accuracy_and_nll(log_probs, data.train_targets[validation])
+    assert accuracy == pytest.approx(report.best_validation_accuracy)
+
+
+def test_epochs_protocol_schedule_and_optimiser_defaults_are_the_seeds():
+    protocol = protocol_from_config({"protocol": "epochs"})
+    assert protocol == EpochsProtocol(epochs=50, batch_size=128, lr=0.05, momentum=0.9, weight_decay=5e-4,
+                                      milestones=(25, 40), gamma=0.1, validation_size=5000)
+    assert protocol_from_config(None) == IterationsProtocol(iterations=24_576, batch_size=64, lr=1e-3)
+    assert protocol_from_config(protocol_to_config(protocol)) == protocol
+
+
+class _RecordingImages:
+    """Wraps a PreparedDataset and records the augment flag of every train_inputs call."""
+
+    def __init__(self, prepared):
+        self.prepared = prepared
+        self.augment_flags = []
+
+    def __getattr__(self, name):
+        return getattr(self.prepared, name)
+
+    def train_inputs(self, indices, *, augment=False, generator=None):
+        self.augment_flags.append(augment)
+        return self.prepared.train_inputs(indices, augment=augment, generator=generator)
+
+
+def test_augmentation_reaches_training_batches_only():
+    data = _RecordingImages(tiny_images())
+    model = build_model("cifar_cnn", num_classes=4, input_shape=(3, 32, 32), uncertainty="ensemble", seed=0)
+    protocol = EpochsProtocol(epochs=2, batch_size=16, lr=0.01, milestones=(1,), validation_size=16)
+    train_network(model, data, list(range(32)), protocol, seed=0, validation_indices=list(range(40, 56)))
+    # 2 epochs x 2 batches augmented; each validation pass reads unaugmented inputs.
+    assert data.augment_flags.count(True) == 4
+    assert data.augment_flags.count(False) == 2
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ({"protocol": "sgd"}, "unknown training protocol 'sgd'"),
+        ({"protocol": "iterations", "epochs": 3}, r"unknown key\(s\) \['epochs'\]"),
+        ({"protocol": "iterations", "iterations": 0}, "training.iterations must be a positive integer"),
+        ({"protocol": "epochs", "lr": -1.0}, "training.lr must be a positive number"),
+        ({"protocol": "epochs", "milestones": [40, 25]}, "milestones must be increasing"),
+    ],
+)
+def test_bad_protocol_configs_raise_one_clear_error(config, message):
+    with pytest.raises(ValueError, match=message):
+        protocol_from_config(config)
