@@ -20,17 +20,17 @@ class PreparedDataset:
     name: str
     num_classes: int
     kind: str  # "image" (uint8 N x C x H x W) or "embedding" (float32 N x D)
-    base_train_x: torch.Tensor
-    base_train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
+    base_train_x: torch.Tensor = field(repr=False)
+    base_train_y: torch.Tensor = field(repr=False)
+    test_x: torch.Tensor = field(repr=False)
+    test_y: torch.Tensor = field(repr=False)
     mean: tuple[float, ...] = (0.0,)
     std: tuple[float, ...] = (1.0,)
     augmentation: str = "none"
     repeats: int = 1
     noise_std: float = 0.0
     noise_seed: int = 0
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in ("image", "embedding"):
@@ -41,7 +41,25 @@ class PreparedDataset:
             raise ValueError(f"repeats must be >= 1, got {self.repeats}")
         if self.noise_std < 0:
             raise ValueError(f"noise_std must be >= 0, got {self.noise_std}")
+        self._check_arrays()
         self._noise_R_H_W: torch.Tensor | None = None
+
+    def _check_arrays(self) -> None:
+        """Arrays that disagree with each other would fail much later, inside a model; fail here instead."""
+        for split, x, y in (("train", self.base_train_x, self.base_train_y), ("test", self.test_x, self.test_y)):
+            if y.dim() != 1 or len(x) != len(y):
+                raise ValueError(f"{self.name}: {split} inputs {tuple(x.shape)} and labels {tuple(y.shape)} do not pair up")
+            if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
+                raise ValueError(f"{self.name}: {split} labels must lie in 0..{self.num_classes - 1}")
+        if self.base_train_x.shape[1:] != self.test_x.shape[1:]:
+            raise ValueError(f"{self.name}: train inputs {tuple(self.base_train_x.shape[1:])} and test inputs {tuple(self.test_x.shape[1:])} differ in shape")
+        if self.kind == "image":
+            if self.base_train_x.dtype != torch.uint8 or self.base_train_x.dim() != 4:
+                raise ValueError(f"{self.name}: images must be uint8 N x C x H x W, got {self.base_train_x.dtype} {tuple(self.base_train_x.shape)}")
+            if len(self.mean) != len(self.std) or len(self.mean) not in (1, self.base_train_x.shape[1]):
+                raise ValueError(f"{self.name}: mean/std need one value or one per channel, got {self.mean} / {self.std}")
+        elif self.noise_std > 0:
+            raise ValueError(f"{self.name}: noise_std applies to image datasets only")
 
     @property
     def num_base_train(self) -> int:

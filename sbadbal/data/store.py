@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import zipfile
 from pathlib import Path
 
 import torch
@@ -20,8 +18,8 @@ FORMAT = "sbadbal.prepared/1"
 TENSOR_FIELDS = ("base_train_x", "base_train_y", "test_x", "test_y")
 SCALAR_FIELDS = ("name", "num_classes", "kind", "mean", "std", "augmentation", "repeats", "noise_std", "noise_seed")
 MAKE_HINT = (
-    "make it with `python -m sbadbal.data prepare DATASET {path}` "
-    "(or the pipeline's data-preparation rule, e.g. `snakemake {path}`)"
+    "make it with the pipeline's rule prepare_data (`snakemake {path}`) "
+    "or `python -m sbadbal prepare DATASET --out {path}`"
 )
 
 
@@ -55,7 +53,7 @@ def load_prepared(path: str | os.PathLike) -> PreparedDataset:
         raise FileNotFoundError(f"prepared dataset {path} does not exist; " + MAKE_HINT.format(path=path))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+    except Exception as error:  # torch.load surfaces a broken file as any of a dozen error types
         raise ValueError(f"{path} is corrupt or truncated, not a prepared dataset ({type(error).__name__}: {error}); " + MAKE_HINT.format(path=path)) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
