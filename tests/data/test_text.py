@@ -188,3 +188,13 @@ def test_our_encoder_equals_sentence_transformers():
 def test_full_real_agnews_test_split(tmp_path):
     prepared = prepare_dataset("AGNEWS", local_csv=REAL_TEST_CSV, data_dir=tmp_path)
     assert (prepared.num_train, prepared.num_test) == (6080, 1520)
+
+
+def test_prepared_agnews_saves_and_loads(tmp_path, fmt):
+    from sbadbal.data import load_prepared, save_prepared
+
+    path = fmt.write_agnews_csv(tmp_path / "a.csv", fmt.agnews_rows(5))
+    prepared = prepare_dataset("AGNEWS", local_csv=path, encoder=HashEncoder(), data_dir=tmp_path)
+    loaded = load_prepared(save_prepared(prepared, tmp_path / "AGNEWS.pt"))
+    assert loaded.kind == "embedding" and torch.equal(loaded.train_inputs(torch.arange(16)), prepared.base_train_x)
+    assert loaded.metadata["embedding"]["encoder"] == "hash-encoder" and str(path) in loaded.metadata["source_files"]
