@@ -264,6 +264,13 @@ def _initial_state(prepared: Any, spec: RunSpec) -> _RunState:
     return _RunState(labelled=labelled, validation=validation, rows=[])
 
 
+def initial_sets(prepared: Any, spec: RunSpec) -> tuple[list[int], list[int]]:
+    """The run's initial labelled indices and (epochs protocol) validation indices, as the run draws them."""
+    _check_fit(prepared, spec)
+    state = _initial_state(prepared, spec)
+    return state.labelled, state.validation
+
+
 def _fresh_trained_posterior(prepared: Any, spec: RunSpec, state: _RunState, round_index: int, device: torch.device) -> Posterior:
     posterior = build_posterior(
         spec.model,
@@ -387,7 +394,7 @@ def run_active_learning(
             with acquisition_clock.measure(device):
                 candidate = acquisition.acquire(
                     spec.algorithm, log_probs_P_K_C, batch_size,
-                    generator=derived_generator(spec.seed, round_index, "acquisition", device),
+                    generator=derived_generator(spec.seed, round_index, "acquisition"),  # CPU: same picks on every device
                     **spec.algorithm_params,
                 )
             acquired = [int(pool_P[i]) for i in candidate.indices]

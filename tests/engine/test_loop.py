@@ -1,0 +1,263 @@
+"""The AL run: spec validation, initial sets, row semantics, determinism, resume, atomic outputs, CLI."""
+
+import json
+import math
+import subprocess
+import sys
+from collections import Counter
+
+import pandas as pd
+import pytest
+import torch
+
+from sbadbal.loop import (
+    RunSpec,
+    balanced_initial_indices,
+    default_checkpoint_path,
+    initial_sets,
+    run_active_learning,
+    run_to_files,
+    trained_pool_log_probs,
+)
+from sbadbal.results import RUN_COLUMNS
+
+from .helpers import blobs
+
+TIMING = ["train_seconds", "score_seconds", "acquisition_seconds"]
+
+EXPERIMENT = {
+    "dataset": "BLOBS",
+    "model": "mlp",
+    "uncertainty": {"method": "mc_dropout", "k_acquisition": 6, "k_test": 3},
+    "training": {"protocol": "iterations", "iterations": 256, "batch_size": 32, "lr": 0.01},
+    "initial_size": 6,
+    "budget": 30,
+    "pool_subset": 120,
+    "scoring_batch_size": 50,
+    "batch_sizes": [8],
+    "algorithms": ["BALD"],
+    "seeds": [1],
+    "description": "ignored by RunSpec",
+}
+
+
+def spec_of(algorithm="BALD", batch_size=8, seed=1, **changes):
+    return RunSpec.from_experiment({**EXPERIMENT, **changes}, algorithm=algorithm, batch_size=batch_size, seed=seed)
+
+
+def without_timing(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.drop(columns=TIMING)
+
+
+# ----------------------------------------------------------------------------------------------- spec
+
+
+def test_spec_reads_the_experiment_and_fills_seed_defaults():
+    spec = RunSpec.from_experiment({"dataset": "MNIST", "model": "mnist_cnn", "initial_size": 20, "budget": 500},
+                                   algorithm="powerbald", batch_size=10, seed=42)
+    assert spec.algorithm == "PowerBALD" and spec.algorithm_params  # canonical name, defaults merged
+    assert spec.uncertainty.method == "mc_dropout" and spec.uncertainty.k_acquisition == 100
+    assert spec.uncertainty.k_test == 5
+    assert spec.training.iterations == 24_576 and spec.training.batch_size == 64
+    assert spec.pool_subset is None and spec.scoring_batch_size == 512 and not spec.shared_initial_set
+    assert json.loads(json.dumps(spec.to_config()))["training"]["protocol"] == "iterations"
+
+
+@pytest.mark.parametrize(
+    "changes,kwargs,message",
+    [
+        ({"datset": "MNIST"}, {}, r"unknown experiment key\(s\) \['datset'\]"),
+        ({"model": "vgg"}, {}, "unknown model 'vgg'"),
+        ({"uncertainty": {"method": "laplace"}}, {}, "unknown uncertainty.method 'laplace'"),
+        ({"uncertainty": {"method": "ensemble", "k_test": 3}}, {}, r"unknown key\(s\) \['k_test'\]"),
+        ({"uncertainty": {"method": "mc_dropout", "k_acquisition": 0}}, {}, "k_acquisition must be an integer >= 1"),
+        ({"model": "resnet18"}, {}, "does not support uncertainty 'mc_dropout'"),
+        ({"training": {"protocol": "adam"}}, {}, "unknown training protocol 'adam'"),
+        ({"budget": 4}, {}, r"budget \(4\) is below initial_size \(6\)"),
+        ({"pool_subset": 5}, {}, r"pool_subset \(5\) is smaller than the acquisition batch size \(8\)"),
+        ({"shared_initial_set": "yes"}, {}, "shared_initial_set must be true or false"),
+        ({}, {"algorithm": "SuperBALD"}, "unknown acquisition function 'SuperBALD'"),
+        ({}, {"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ],
+)
+def test_bad_experiments_raise_one_clear_error(changes, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        spec_of(**kwargs, **changes)
+
+
+def test_missing_keys_are_named():
+    with pytest.raises(ValueError, match=r"missing required key\(s\) \['budget'\]"):
+        RunSpec.from_experiment({"dataset": "X", "model": "mlp", "initial_size": 3}, algorithm="BALD", batch_size=1, seed=0)
+
+
+def test_impossible_budgets_against_the_data():
+    data = blobs(num_train=40)
+    with pytest.raises(ValueError, match=r"initial_size \(50\) is larger than the pool \(40 points\)"):
+        run_active_learning(data, spec_of(initial_size=50, budget=60), device="cpu")
+    with pytest.raises(ValueError, match=r"budget \(41\) exceeds the labelable pool \(40 points\)"):
+        run_active_learning(data, spec_of(budget=41), device="cpu")
+    epochs = {"protocol": "epochs", "epochs": 1, "validation_size": 30}
+    with pytest.raises(ValueError, match=r"budget \(30\) exceeds the labelable pool \(10 points after 30 validation"):
+        run_active_learning(data, spec_of(training=epochs), device="cpu")
+    with pytest.raises(ValueError, match="prepared dataset is 'OTHER'"):
+        run_active_learning(blobs(name="OTHER"), spec_of(), device="cpu")
+
+
+# ------------------------------------------------------------------------------------------ initial sets
+
+
+@pytest.mark.parametrize("size,num_classes", [(20, 10), (20, 47), (7, 3), (3, 3)])
+def test_initial_sets_are_class_balanced(size, num_classes):
+    targets = torch.arange(30 * num_classes) % num_classes
+    chosen = balanced_initial_indices(targets, num_classes, size, torch.Generator().manual_seed(0))
+    assert len(set(chosen)) == size
+    counts = Counter(targets[chosen].tolist())
+    per_class = [counts.get(c, 0) for c in range(num_classes)]
+    assert max(per_class) - min(per_class) <= 1
+    assert chosen == balanced_initial_indices(targets, num_classes, size, torch.Generator().manual_seed(0))
+
+
+def test_a_class_too_small_for_balance_is_an_error():
+    targets = torch.tensor([0] * 10 + [1] * 2)
+    with pytest.raises(ValueError, match="needs 3 points of class 1, but the pool has 2"):
+        balanced_initial_indices(targets, 2, 6, torch.Generator().manual_seed(0))
+
+
+def test_initial_set_per_seed_or_shared():
+    data = blobs()
+    per_seed = [initial_sets(data, spec_of(seed=s))[0] for s in (1, 2)]
+    shared = [initial_sets(data, spec_of(seed=s, shared_initial_set=True))[0] for s in (1, 2)]
+    assert per_seed[0] != per_seed[1]
+    assert shared[0] == shared[1]
+
+
+# ------------------------------------------------------------------------------------------------ runs
+
+
+def test_rows_follow_the_schema_and_the_budget():
+    data = blobs()
+    spec = spec_of(initial_size=6, budget=30, batch_size=10)
+    rows = run_active_learning(data, spec, device="cpu")
+    assert list(rows.columns) == list(RUN_COLUMNS)
+    assert rows["labelled"].tolist() == [6, 16, 26, 30]  # the last batch is cut to the budget
+    assert rows["round"].tolist() == [0, 1, 2, 3]
+    initial = set(initial_sets(data, spec)[0])
+    seen = set(initial)
+    for row in rows.itertuples():
+        acquired = [int(i) for i in row.acquired_indices.split()] if row.acquired_indices else []
+        assert not seen & set(acquired) and len(set(acquired)) == len(acquired)
+        seen |= set(acquired)
+    assert len(seen) == 30
+    last = rows.iloc[-1]
+    assert last["acquired_indices"] == "" and math.isnan(last["score_seconds"]) and math.isnan(last["acquisition_seconds"])
+    assert (rows["train_seconds"] > 0).all() and (rows["score_seconds"].iloc[:-1] > 0).all()
+    assert rows["test_accuracy"].between(0, 100).all() and (rows["test_nll"] > 0).all()
+
+
+@pytest.mark.parametrize("algorithm", ["BALD", "PowerBALD", "Random"])
+def test_cpu_runs_are_deterministic(algorithm):
+    data = blobs()
+    first = run_active_learning(data, spec_of(algorithm), device="cpu")
+    second = run_active_learning(data, spec_of(algorithm), device="cpu")
+    pd.testing.assert_frame_equal(without_timing(first), without_timing(second))
+    other_seed = run_active_learning(data, spec_of(algorithm, seed=2), device="cpu")
+    assert not first["acquired_indices"].equals(other_seed["acquired_indices"])
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _interrupt_after(round_index):
+    def progress(row):
+        if row["round"] == round_index:
+            raise Interrupt
+
+    return progress
+
+
+@pytest.mark.parametrize("method", ["mc_dropout", "ensemble"])
+def test_a_killed_run_resumes_to_the_same_rows(tmp_path, method):
+    data = blobs()
+    uncertainty = {"method": "ensemble", "members": 2} if method == "ensemble" else EXPERIMENT["uncertainty"]
+    spec = spec_of("PowerBALD", uncertainty=uncertainty)
+    uninterrupted = run_active_learning(data, spec, device="cpu")
+    checkpoint = tmp_path / "run.checkpoint.json"
+    with pytest.raises(Interrupt):
+        run_active_learning(data, spec, checkpoint_path=checkpoint, device="cpu", progress=_interrupt_after(1))
+    assert len(json.loads(checkpoint.read_text())["rows"]) == 2
+    rounds_done_after_restart = []
+    resumed = run_active_learning(data, spec, checkpoint_path=checkpoint, device="cpu",
+                                  progress=lambda row: rounds_done_after_restart.append(row["round"]))
+    assert rounds_done_after_restart == list(range(2, len(uninterrupted)))
+    pd.testing.assert_frame_equal(without_timing(resumed), without_timing(uninterrupted))
+
+
+def test_a_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
+    data = blobs()
+    checkpoint = tmp_path / "run.checkpoint.json"
+    with pytest.raises(Interrupt):
+        run_active_learning(data, spec_of(seed=1), checkpoint_path=checkpoint, device="cpu", progress=_interrupt_after(0))
+    with pytest.warns(UserWarning, match="different run configuration"):
+        rows = run_active_learning(data, spec_of(seed=2), checkpoint_path=checkpoint, device="cpu")
+    pd.testing.assert_frame_equal(without_timing(rows), without_timing(run_active_learning(data, spec_of(seed=2), device="cpu")))
+
+
+def test_run_to_files_is_atomic_and_resumable(tmp_path):
+    from sbadbal.data import save_prepared
+
+    prepared = save_prepared(blobs(), tmp_path / "blobs.pt")
+    csv, sidecar = tmp_path / "out" / "BALD_8_1.csv", tmp_path / "out" / "BALD_8_1.json"
+    kwargs = dict(algorithm="BALD", batch_size=8, seed=1, algorithm_params=None, csv_path=csv, sidecar_path=sidecar,
+                  device="cpu")
+    with pytest.raises(Interrupt):
+        run_to_files(prepared, EXPERIMENT, progress=_interrupt_after(1), **kwargs)
+    assert not csv.exists() and not sidecar.exists()  # a half-finished run leaves nothing that looks complete
+    assert default_checkpoint_path(csv).exists()
+    rows = run_to_files(prepared, EXPERIMENT, **kwargs)
+    assert not default_checkpoint_path(csv).exists()
+    written = pd.read_csv(csv, keep_default_na=False, na_values=[""], dtype={"acquired_indices": str})
+    assert written["labelled"].tolist() == rows["labelled"].tolist()
+    meta = json.loads(sidecar.read_text())
+    assert meta["config"]["algorithm"] == "BALD" and meta["config"]["seed"] == 1 and meta["device"] == "cpu"
+    assert meta["config"]["uncertainty"] == EXPERIMENT["uncertainty"]
+
+
+def test_epochs_protocol_holds_out_validation_points_that_are_never_acquired():
+    data = blobs(num_train=200)
+    training = {"protocol": "epochs", "epochs": 3, "batch_size": 8, "lr": 0.05, "milestones": [2], "validation_size": 50}
+    spec = spec_of("Random", training=training, pool_subset=None)
+    labelled, validation = initial_sets(data, spec)
+    assert len(validation) == 50 and not set(labelled) & set(validation)
+    rows = run_active_learning(data, spec, device="cpu")
+    acquired = {int(i) for text in rows["acquired_indices"] for i in text.split()}
+    assert not acquired & set(validation)
+
+
+def test_trained_pool_log_probs_cover_the_whole_pool():
+    data = blobs()
+    spec = spec_of(pool_subset=10)
+    log_probs = trained_pool_log_probs(data, spec, device="cpu")
+    assert log_probs.shape == (data.num_train - spec.initial_size, 6, 3) and log_probs.dtype == torch.float64
+    torch.testing.assert_close(log_probs.exp().sum(-1), torch.ones(log_probs.shape[:2], dtype=torch.float64))
+
+
+def test_cli_runs_one_al_run(tmp_path):
+    from sbadbal.data import save_prepared
+
+    prepared = save_prepared(blobs(), tmp_path / "blobs.pt")
+    experiment = tmp_path / "experiment.json"
+    experiment.write_text(json.dumps({"suites": {"s": {"experiments": {"e": EXPERIMENT}}}}))
+    csv = tmp_path / "run.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "sbadbal", "run", "--experiment", str(experiment), "--key", "suites.s.experiments.e",
+         "--prepared", str(prepared), "--set", "budget=14", "--algorithm", "Random", "--csv", str(csv), "--device", "cpu"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = pd.read_csv(csv)
+    assert rows["labelled"].tolist() == [6, 14]
+    assert json.loads(csv.with_suffix(".json").read_text())["config"]["algorithm"] == "Random"
+    bad = subprocess.run([sys.executable, "-m", "sbadbal", "run", "--experiment", str(experiment), "--key", "suites.x",
+                          "--csv", str(csv)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "no entry 'x'" in bad.stderr
