@@ -49,7 +49,7 @@ def point_uncertainty(log_probs_N_K_C: torch.Tensor, chunk_size: int) -> PointUn
         conditional_entropy_N[start:end] = -(probs_n_K_C * log_probs_n_K_C).sum(dim=(1, 2)) / K
         mean_probs_n_C = probs_n_K_C.mean(dim=1)
         predictive_entropy_N[start:end] = -xlogx(mean_probs_n_C).sum(dim=1)
-        max_mean_prob_N[start:end] = mean_probs_n_C.max(dim=1).values
+        max_mean_prob_N[start:end] = mean_probs_n_C.amax(dim=1)
     return PointUncertainty(predictive_entropy_N, conditional_entropy_N, max_mean_prob_N)
 
 
