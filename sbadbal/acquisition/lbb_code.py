@@ -17,7 +17,7 @@ import torch
 
 from .candidate import CandidateBatch
 from .sampling import power_log_weights, sample_without_replacement
-from .scores import point_uncertainty, top_b
+from .scores import point_uncertainty, top_b, xlogx
 from .validation import chunk_ranges, require_generator
 
 
@@ -50,9 +50,34 @@ def seed_chunk_term(log_probs_N_K_C: torch.Tensor, code_chunk_size: int = 1024, 
 
 
 def lbb_code_scores(log_probs_N_K_C: torch.Tensor, code_chunk_size: int = 1024, chunk_size: int = 1024) -> torch.Tensor:
-    """The seed's final LBB score BALD + T."""
-    bald_N = point_uncertainty(log_probs_N_K_C, chunk_size).bald_N
-    return bald_N + seed_chunk_term(log_probs_N_K_C, code_chunk_size, chunk_size)
+    """The seed's final LBB score BALD + T.
+
+    When a memory chunk can hold whole seed chunks, one pass over blocks of whole seed chunks computes everything
+    from a single exp per element; otherwise the chunk totals are accumulated first (two passes).
+    """
+    if code_chunk_size > chunk_size:
+        bald_N = point_uncertainty(log_probs_N_K_C, chunk_size).bald_N
+        return bald_N + seed_chunk_term(log_probs_N_K_C, code_chunk_size, chunk_size)
+    N, K, _ = log_probs_N_K_C.shape
+    scores_N = torch.empty(N, dtype=log_probs_N_K_C.dtype, device=log_probs_N_K_C.device)
+    rows_per_block = (chunk_size // code_chunk_size) * code_chunk_size
+    for start, end in chunk_ranges(N, rows_per_block):
+        log_probs_n_K_C = log_probs_N_K_C[start:end]
+        probs_n_K_C = log_probs_n_K_C.exp()
+        mean_probs_n_C = probs_n_K_C.mean(dim=1)
+        bald_n = -xlogx(mean_probs_n_C).sum(dim=1) + (probs_n_K_C * log_probs_n_K_C).sum(dim=(1, 2)) / K
+        # Per-row chunk totals by broadcasting over whole seed chunks (a gather of n x K x C would cost as much as the
+        # rest of the pass); only the pool's last seed chunk can be short.
+        joint_n_C = torch.empty_like(mean_probs_n_C)
+        for chunk_start, chunk_end in chunk_ranges(end - start, code_chunk_size):
+            probs_g_K_C = probs_n_K_C[chunk_start:chunk_end]
+            joint_n_C[chunk_start:chunk_end] = (probs_g_K_C * (probs_g_K_C.sum(dim=0) - probs_g_K_C)).mean(dim=1)
+        totals_mean_n_C = torch.cat(
+            [mean_probs_n_C[a:b].sum(dim=0).expand(b - a, -1) for a, b in chunk_ranges(end - start, code_chunk_size)]
+        )
+        marginal_n_C = mean_probs_n_C * (totals_mean_n_C - mean_probs_n_C)
+        scores_N[start:end] = bald_n + (joint_n_C * (torch.log1p(joint_n_C) - torch.log1p(marginal_n_C))).sum(dim=1)
+    return scores_N
 
 
 def get_lbb_code_batch(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -48,6 +48,35 @@ def _reset_peak_rss() -> bool:
         return False
 
 
+def measure_call(call: Callable[[], Any], device: torch.device) -> tuple[float, int, Any]:
+    """Seconds and peak memory of one call, device-synchronised before and after; also returns the call's result.
+
+    Peak memory: on CUDA torch.cuda.max_memory_allocated minus the allocation before the call; on CPU the rise of
+    the process's peak resident set size (VmHWM, reset before the call where the kernel allows it) over the resident
+    size before the call.
+    """
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+    else:
+        _reset_peak_rss()
+        before = _rss_bytes() or 0
+    synchronize(device)
+    start = time.perf_counter()
+    result = call()
+    synchronize(device)
+    seconds = time.perf_counter() - start
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) - before
+    else:
+        peak = (_peak_rss_bytes() or 0) - before
+    return seconds, max(int(peak), 0), result
+
+
+def memory_method(device: torch.device) -> str:
+    return "cuda_max_allocated" if device.type == "cuda" else "cpu_rss_peak_delta"
+
+
 def time_acquisition(
     name: str,
     log_probs_N_K_C: torch.Tensor,
@@ -57,12 +86,11 @@ def time_acquisition(
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool | None = False,
 ) -> dict[str, Any]:
-    """Median seconds over `repeats` calls of acquire(), synchronised before and after, and the peak memory.
-
-    Peak memory: on CUDA torch.cuda.max_memory_allocated minus the allocation before the call ("cuda_max_allocated");
-    on CPU the rise of the process's peak resident set size (VmHWM, reset before each call where the kernel allows)
-    over the resident size before the call ("cpu_rss_peak_delta"). memory_method says which was used.
+    """Median seconds over `repeats` calls of acquire() (after one untimed warm-up call when a call takes under
+    WARMUP_IF_BELOW_SECONDS) and the largest peak memory of those calls (see measure_call; memory_method says which
+    measure was used). Stochastic functions get torch.Generator().manual_seed(seed) afresh for every call.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
@@ -70,28 +98,17 @@ def time_acquisition(
     device = log_probs_N_K_C.device
     stochastic = is_stochastic(canonical)
 
-    def one_call(call_seed: int) -> float:
-        generator = torch.Generator().manual_seed(call_seed) if stochastic else None
-        synchronize(device)
-        start = time.perf_counter()
-        acquire(canonical, log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, **dict(params or {}))
-        synchronize(device)
-        return time.perf_counter() - start
+    def one_call():
+        generator = torch.Generator().manual_seed(seed) if stochastic else None
+        return acquire(
+            canonical, log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, progress=progress, **dict(params or {})
+        )
 
-    first = one_call(seed)
-    seconds = [] if first < WARMUP_IF_BELOW_SECONDS else [first]
-    peak_bytes = 0
-    for repeat in range(len(seconds), repeats):
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-            before = torch.cuda.memory_allocated(device)
-            seconds.append(one_call(seed))
-            peak_bytes = max(peak_bytes, torch.cuda.max_memory_allocated(device) - before)
-        else:
-            _reset_peak_rss()
-            before = _rss_bytes() or 0
-            seconds.append(one_call(seed))
-            peak_bytes = max(peak_bytes, (_peak_rss_bytes() or 0) - before)
+    first_seconds, first_peak, batch = measure_call(one_call, device)
+    measured = [] if first_seconds < WARMUP_IF_BELOW_SECONDS else [(first_seconds, first_peak)]
+    while len(measured) < repeats:
+        seconds, peak, batch = measure_call(one_call, device)
+        measured.append((seconds, peak))
     N, K, C = log_probs_N_K_C.shape
     return dict(
         algorithm=canonical,
@@ -99,10 +116,11 @@ def time_acquisition(
         N=N,
         K=K,
         C=C,
-        median_seconds=statistics.median(seconds),
-        peak_memory_bytes=int(max(peak_bytes, 0)),
-        memory_method="cuda_max_allocated" if device.type == "cuda" else "cpu_rss_peak_delta",
+        median_seconds=statistics.median(seconds for seconds, _ in measured),
+        peak_memory_bytes=max(peak for _, peak in measured),
+        memory_method=memory_method(device),
         device=str(device),
         dtype=str(log_probs_N_K_C.dtype).removeprefix("torch."),
-        repeats=len(seconds),
+        repeats=len(measured),
+        indices=list(batch.indices),
     )
