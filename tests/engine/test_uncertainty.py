@@ -24,10 +24,9 @@ def test_masks_are_shared_across_pool_batches(device):
     small = _score(posterior, x, 7, generator_seed=5, device=device)
     large = _score(posterior, x, 64, generator_seed=5, device=device)
     assert small.shape == (50, 8, 10) and small.dtype == torch.float64 and small.device.type == "cpu"
-    # Same masks whatever the batching: batch size 7 cuts the pool into 8 batches, 64 into one.
-    torch.testing.assert_close(small, large, rtol=1e-5, atol=1e-5)
-    if torch.device(device).type == "cpu":
-        assert torch.equal(small, large)
+    # Same masks whatever the batching: batch size 7 cuts the pool into 8 batches, 64 into one. Only float
+    # summation order may differ between batch shapes; different masks would change values by ~1e-1.
+    torch.testing.assert_close(small, large, rtol=1e-6, atol=1e-6)
 
 
 def test_each_pass_draws_new_masks_and_the_k_samples_differ():
