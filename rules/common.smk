@@ -133,7 +133,9 @@ wildcard_constraints:
 
 # --- library sources as inputs: a code change reruns exactly the rules that use that code -----------------
 def library_files(*patterns):
-    return sorted({str(path) for pattern in patterns for path in Path("sbadbal").glob(pattern)})
+    # Command-line entry points (__main__.py) are not what the rules run.
+    paths = {path for pattern in patterns for path in Path("sbadbal").glob(pattern)}
+    return sorted(str(path) for path in paths if path.name != "__main__.py")
 
 
 ACQUISITION_SOURCES = library_files("acquisition/**/*.py", "runtime.py")
