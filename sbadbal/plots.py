@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -95,7 +96,11 @@ def plot_acquisition_timing(timings: pd.DataFrame, *, style: Mapping[str, Any] |
         by_batch.set(xscale="log", yscale="log", xlabel="Batch size b", ylabel="Acquisition time (s, median)",
                      title=f"Pool size N = {largest_pool}")
         by_pool.set(xscale="log", yscale="log", xlabel="Pool size N", title=f"Batch size b = {largest_batch}")
-        for axes in (by_batch, by_pool):
+        for axes, values in ((by_batch, at_pool["batch_size"]), (by_pool, at_batch["N"])):
+            # Ticks at the measured sizes, written plainly (a log axis would print 2x10^0 for 2).
+            ticks = sorted(int(v) for v in values.unique())
+            axes.set_xticks(ticks, [str(tick) for tick in ticks])
+            axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             axes.grid(alpha=0.3, which="both")
         by_pool.legend(fontsize="small", ncols=2)
     return figure

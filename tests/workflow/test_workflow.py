@@ -168,6 +168,13 @@ def test_acquisition_source_change_reruns_the_runs(tiny_run):
     assert jobs["prepare_data"] == 0
 
 
+def test_report_collects_figures_and_tables(tiny_run):
+    snakemake(tiny_run, "--report", "report.html", *TINY)
+    html = (tiny_run / "report.html").read_text()
+    for name in ("accuracy_b10.png", "final_accuracy.csv", "timing.png", "timings.csv"):
+        assert name in html, f"{name} is not in the report"
+
+
 def test_lint_is_clean(tiny_run):
     result = snakemake(tiny_run, "--lint", *TINY)
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
