@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=10, help="acquisition batch size")
     parser.add_argument("--algorithms", nargs="+", default=["BALD"])
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the acquisition calls (median)")
+    parser.add_argument("--subset-only", action="store_true", help="score only the pool subset (skip the whole pool)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", help="also write the numbers to this JSON file")
     args = parser.parse_args(argv)
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"test pass ({data.num_test} x K={args.k_test}): {seconds:.2f} s", file=sys.stderr)
 
     for k in args.ks:
-        for label, points in (("pool", pool_P), ("subset", subset_S)):
+        scored = (("subset", subset_S),) if args.subset_only else (("pool", pool_P), ("subset", subset_S))
+        for label, points in scored:
             seconds, log_probs_N_K_C = _seconds(lambda: predict_log_probs(
                 posterior, lambda p: data.train_inputs(points[p]), len(points), num_samples=k,
                 generator=derived_generator(args.seed, 0, "pool-masks")))

@@ -261,3 +261,15 @@ def test_cli_runs_one_al_run(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sbadbal", "run", "--experiment", str(experiment), "--key", "suites.x",
                           "--csv", str(csv)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no entry 'x'" in bad.stderr
+
+
+def test_cli_prepares_a_dataset_file(tmp_path, capsys):
+    from sbadbal.__main__ import main
+    from sbadbal.data import load_prepared
+
+    out = tmp_path / "mnist5k.pt"
+    assert main(["prepare", "MNIST5K", "--out", str(out)]) == 0
+    prepared = load_prepared(out)
+    assert (prepared.num_train, prepared.num_test, prepared.num_classes) == (4000, 1000, 10)
+    assert main(["prepare", "NOPE", "--out", str(out)]) == 2
+    assert "NOPE" in capsys.readouterr().err
