@@ -120,9 +120,11 @@ class RunSpec:
         missing = [key for key in REQUIRED_KEYS if key not in experiment]
         if missing:
             raise ValueError(f"experiment is missing required key(s) {missing}")
+        from sbadbal.data import DATASET_NAMES
+
         dataset = experiment["dataset"]
-        if not isinstance(dataset, str) or not dataset:
-            raise ValueError(f"dataset must be a dataset name, got {dataset!r}")
+        if dataset not in DATASET_NAMES:
+            raise ValueError(f"unknown dataset {dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
         model = experiment["model"]
         if model not in MODEL_NAMES:
             raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")

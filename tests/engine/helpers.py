@@ -5,8 +5,8 @@ import torch
 from sbadbal.data.prepared import PreparedDataset
 
 
-def blobs(num_train=240, num_test=90, num_classes=3, dim=6, seed=0, name="BLOBS") -> PreparedDataset:
-    """Gaussian class clusters as an 'embedding' dataset: an MLP learns them in a few dozen steps."""
+def blobs(num_train=240, num_test=90, num_classes=3, dim=6, seed=0, name="AGNEWS") -> PreparedDataset:
+    """Gaussian class clusters as an embedding dataset (named like the registry's embedding set, AGNEWS)."""
     generator = torch.Generator().manual_seed(seed)
     centres_C_D = 3.0 * torch.randn(num_classes, dim, generator=generator)
 

@@ -26,7 +26,7 @@ from .helpers import blobs
 TIMING = ["train_seconds", "score_seconds", "acquisition_seconds"]
 
 EXPERIMENT = {
-    "dataset": "BLOBS",
+    "dataset": "AGNEWS",
     "model": "mlp",
     "uncertainty": {"method": "mc_dropout", "k_acquisition": 6, "k_test": 3},
     "training": {"protocol": "iterations", "iterations": 256, "batch_size": 32, "lr": 0.01},
@@ -67,6 +67,7 @@ def test_spec_reads_the_experiment_and_fills_seed_defaults():
     "changes,kwargs,message",
     [
         ({"datset": "MNIST"}, {}, r"unknown experiment key\(s\) \['datset'\]"),
+        ({"dataset": "MNIST6K"}, {}, "unknown dataset 'MNIST6K'; valid names: MNIST, "),
         ({"model": "vgg"}, {}, "unknown model 'vgg'"),
         ({"uncertainty": {"method": "laplace"}}, {}, "unknown uncertainty.method 'laplace'"),
         ({"uncertainty": {"method": "ensemble", "k_test": 3}}, {}, r"unknown key\(s\) \['k_test'\]"),
@@ -87,7 +88,7 @@ def test_bad_experiments_raise_one_clear_error(changes, kwargs, message):
 
 def test_missing_keys_are_named():
     with pytest.raises(ValueError, match=r"missing required key\(s\) \['budget'\]"):
-        RunSpec.from_experiment({"dataset": "X", "model": "mlp", "initial_size": 3}, algorithm="BALD", batch_size=1, seed=0)
+        RunSpec.from_experiment({"dataset": "MNIST", "model": "mlp", "initial_size": 3}, algorithm="BALD", batch_size=1, seed=0)
 
 
 def test_impossible_budgets_against_the_data():
@@ -99,8 +100,8 @@ def test_impossible_budgets_against_the_data():
     epochs = {"protocol": "epochs", "epochs": 1, "validation_size": 30}
     with pytest.raises(ValueError, match=r"budget \(30\) exceeds the labelable pool \(10 points after 30 validation"):
         run_active_learning(data, spec_of(training=epochs), device="cpu")
-    with pytest.raises(ValueError, match="prepared dataset is 'OTHER'"):
-        run_active_learning(blobs(name="OTHER"), spec_of(), device="cpu")
+    with pytest.raises(ValueError, match="prepared dataset is 'MNIST5K'"):
+        run_active_learning(blobs(name="MNIST5K"), spec_of(), device="cpu")
 
 
 # ------------------------------------------------------------------------------------------ initial sets
