@@ -20,11 +20,14 @@ import os
 import statistics
 import sys
 
-import torch
+# batchbald_redux always draws tqdm bars; tqdm reads this when it is imported, so set it before any import.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
-from sbadbal.acquisition import ALGORITHM_NAMES, acquire, canonical_name, validate_params
-from sbadbal.acquisition.timing import measure_call, memory_method, time_acquisition
-from sbadbal.runtime import device_name, resolve_device
+import torch  # noqa: E402
+
+from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params  # noqa: E402
+from sbadbal.acquisition.timing import measure_call, memory_method, time_acquisition  # noqa: E402
+from sbadbal.runtime import device_name, resolve_device  # noqa: E402
 
 REFERENCED = ("BALD", "BatchBALD", "LBB-code")
 
@@ -62,7 +65,6 @@ def time_reference(name: str, log_probs_N_K_C: torch.Tensor, batch_size: int, nu
 
         label = "direct O(n^2) seed formula"
     else:
-        os.environ.setdefault("TQDM_DISABLE", "1")  # the reference always draws progress bars
         from batchbald_redux import batchbald
 
         if name == "BALD":

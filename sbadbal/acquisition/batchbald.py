@@ -16,9 +16,9 @@ from .candidate import CandidateBatch
 from .scores import point_uncertainty, xlogx
 from .validation import chunk_ranges, require_generator
 
-# The candidate chunk holds an [M, n*C] matrix; cap it at this many elements (4 MiB in float64) whatever the chunk
-# size, because M can be 10^5; blocks that stay in cache were also measured faster than larger ones.
-JOINT_ELEMENTS_PER_CHUNK = 1 << 19
+# The candidate chunk holds an [M, n*C] matrix; cap it at this many elements (32 MiB in float64) whatever the chunk
+# size, because M can be 10^5. Much smaller blocks were measured slower on a busy 2-core machine (per-op overhead).
+JOINT_ELEMENTS_PER_CHUNK = 1 << 22
 
 
 def uses_sampled_regime(num_classes: int, batch_size: int, num_samples: int) -> bool:

@@ -86,25 +86,25 @@ def get_lbb_batch(
     bald_N, predictive_entropy_N = uncertainty.bald_N, uncertainty.predictive_entropy_N
     penalty_N = torch.zeros_like(bald_N)
     accounted_N = torch.zeros(N, dtype=torch.long, device=device)
-    selected_N = torch.zeros(N, dtype=torch.bool, device=device)
-    refresh_size = chunk_size if pair_weight >= 0 else N
+    # bound_N = BALD - w * (penalty over the picks seen so far); -inf once selected. Kept up to date incrementally so
+    # that a refresh costs two passes over N (argmax, topk), not a dozen.
+    bound_N = bald_N.clone()
+    refresh_size = min(chunk_size, N) if pair_weight >= 0 else N
     picks: list[int] = []
     scores: list[float] = []
     for _ in progress_bar(range(batch_size), total=batch_size, desc="LBB", enabled=progress):
         while True:
-            bound_N = bald_N - pair_weight * penalty_N
-            bound_N[selected_N] = -torch.inf
             best = int(bound_N.argmax())
             if int(accounted_N[best]) == len(picks):
                 break
-            stale_N = (accounted_N < len(picks)) & ~selected_N
-            stale_bounds = torch.where(stale_N, bound_N, -torch.inf)
-            num_refresh = min(refresh_size, int(stale_N.sum()))
-            candidates_Q = torch.topk(stale_bounds, num_refresh).indices
+            top_Q = torch.topk(bound_N, refresh_size).indices
+            # The stale best is among the top, so every round makes progress.
+            candidates_Q = top_Q[(accounted_N[top_Q] < len(picks)) & torch.isfinite(bound_N[top_Q])]
             refresh_penalties(log_probs_N_K_C, predictive_entropy_N, picks, candidates_Q, penalty_N, accounted_N)
+            bound_N[candidates_Q] = bald_N[candidates_Q] - pair_weight * penalty_N[candidates_Q]
         picks.append(best)
         scores.append(float(bound_N[best]))
-        selected_N[best] = True
+        bound_N[best] = -torch.inf
     return CandidateBatch(indices=picks, scores=scores)
 
 
