@@ -274,3 +274,45 @@ def test_cli_prepares_a_dataset_file(tmp_path, capsys):
     assert (prepared.num_train, prepared.num_test, prepared.num_classes) == (4000, 1000, 10)
     assert main(["prepare", "NOPE", "--out", str(out)]) == 2
     assert "NOPE" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # three CLI processes; the in-process interruption test above covers resume by default
+def test_a_run_killed_by_sigkill_resumes_to_the_same_rows(tmp_path):
+    import signal
+    import time
+
+    from sbadbal.data import save_prepared
+
+    prepared = save_prepared(blobs(num_train=400), tmp_path / "blobs.pt")
+    experiment = tmp_path / "experiment.json"
+    slow = {**EXPERIMENT, "training": {**EXPERIMENT["training"], "iterations": 2048}, "budget": 46}
+    experiment.write_text(json.dumps(slow))
+
+    def command(csv):
+        return [sys.executable, "-m", "sbadbal", "run", "--experiment", str(experiment), "--prepared", str(prepared),
+                "--algorithm", "PowerBALD", "--batch-size", "8", "--seed", "3", "--csv", str(csv), "--device", "cpu",
+                "--quiet"]
+
+    reference = tmp_path / "reference.csv"
+    subprocess.run(command(reference), check=True, capture_output=True, timeout=300)
+    killed = tmp_path / "killed.csv"
+    checkpoint = default_checkpoint_path(killed)
+    process = subprocess.Popen(command(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if checkpoint.exists() and len(json.loads(checkpoint.read_text())["rows"]) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    rows_before_restart = len(json.loads(checkpoint.read_text())["rows"])
+    assert not killed.exists() and 2 <= rows_before_restart < 6
+    subprocess.run(command(killed), check=True, capture_output=True, timeout=300)
+    pd.testing.assert_frame_equal(without_timing(pd.read_csv(killed)), without_timing(pd.read_csv(reference)))
+    assert not checkpoint.exists()
+
+
+def test_runs_on_every_device(device):
+    rows = run_active_learning(blobs(), spec_of("PowerBALD"), device=device)
+    assert rows["labelled"].tolist() == [6, 14, 22, 30]
+    assert rows["test_accuracy"].iloc[-1] > 80.0  # three well-separated blobs
