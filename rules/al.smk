@@ -28,7 +28,7 @@ rule aggregate:
         runs=experiment_run_csvs,
         sources=RESULTS_SOURCES,
     output:
-        runs=report(
+        table=report(
             "results/{suite}/tables/{experiment}/runs.csv",
             caption="../report/runs.rst",
             category="Tables",
@@ -51,7 +51,7 @@ rule aggregate:
             labels={"experiment": "{experiment}", "table": "first acquisition time"},
         ),
     params:
-        runs=experiment_run_keys,
+        run_keys=experiment_run_keys,
         tables=table_settings,
     log:
         "logs/{suite}/aggregate/{experiment}.log",

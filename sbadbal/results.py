@@ -164,7 +164,8 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
             body.append([algorithm, *(cells.get(count, "") for count in counts)])
         seeds = int(per_batch["seeds"].max())
         sections.append(
-            f"Batch size {batch_size}: test accuracy (%), mean ± std over {seeds} seeds, by number of labels\n\n"
+            f"Batch size {batch_size}: test accuracy (%), mean ± std over {seeds} seed{'s' * (seeds != 1)}, "
+            "by number of labels\n\n"
             + _markdown(["algorithm", *(str(count) for count in counts)], body)
         )
     return "\n".join(sections)

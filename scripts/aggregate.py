@@ -6,8 +6,8 @@ if "snakemake" not in globals():
     snakemake = standalone_job(
         __doc__,
         inputs=["runs"],
-        outputs=["runs", "final", "final_md", "timing"],
-        params=["runs", "tables"],
+        outputs=["table", "final", "final_md", "timing"],
+        params=["run_keys", "tables"],
         lists=("runs",),
     )
 
@@ -22,9 +22,9 @@ from sbadbal.results import (  # noqa: E402
     write_text_atomic,
 )
 
-runs = read_runs(snakemake.input.runs, snakemake.params.runs)
+runs = read_runs(snakemake.input.runs, snakemake.params.run_keys)
 final = final_accuracy_table(runs, snakemake.params.tables["label_fractions"])
-write_csv_atomic(runs, snakemake.output.runs)
+write_csv_atomic(runs, snakemake.output.table)
 write_csv_atomic(final, snakemake.output.final)
 write_text_atomic(markdown_accuracy_table(final), snakemake.output.final_md)
 write_csv_atomic(first_acquisition_time_table(runs), snakemake.output.timing)
