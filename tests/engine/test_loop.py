@@ -316,3 +316,10 @@ def test_runs_on_every_device(device):
     rows = run_active_learning(blobs(), spec_of("PowerBALD"), device=device)
     assert rows["labelled"].tolist() == [6, 14, 22, 30]
     assert rows["test_accuracy"].iloc[-1] > 80.0  # three well-separated blobs
+
+
+def test_a_missing_prepared_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        run_to_files(tmp_path / "missing.pt", EXPERIMENT, algorithm="BALD", batch_size=8, seed=1,
+                     csv_path=tmp_path / "a.csv", sidecar_path=tmp_path / "a.json", device="cpu")
+    assert not (tmp_path / "a.csv").exists()
