@@ -32,12 +32,23 @@ def pairwise_mutual_information(
     predictive_entropy_B: torch.Tensor,
 ) -> torch.Tensor:
     """I(y_a; y_b) for every pair, shape [A, B], exact under the empirical posterior of the K samples."""
-    A, K, C = log_probs_A_K_C.shape
-    B = log_probs_B_K_C.shape[0]
-    probs_B_K_C = log_probs_B_K_C.exp()
+    return pairwise_mutual_information_from_probs(
+        log_probs_A_K_C.exp(), log_probs_B_K_C.exp(), predictive_entropy_A, predictive_entropy_B
+    )
+
+
+def pairwise_mutual_information_from_probs(
+    probs_A_K_C: torch.Tensor,
+    probs_B_K_C: torch.Tensor,
+    predictive_entropy_A: torch.Tensor,
+    predictive_entropy_B: torch.Tensor,
+) -> torch.Tensor:
+    """As pairwise_mutual_information, from probabilities (callers that reuse them skip the exp)."""
+    A, K, C = probs_A_K_C.shape
+    B = probs_B_K_C.shape[0]
     right_K_BC = probs_B_K_C.permute(1, 0, 2).reshape(K, B * C)
-    left_AC_K = (log_probs_A_K_C.exp() / K).permute(0, 2, 1).reshape(A * C, K)
-    joint_entropy_A_B = torch.empty((A, B), dtype=log_probs_A_K_C.dtype, device=log_probs_A_K_C.device)
+    left_AC_K = (probs_A_K_C / K).permute(0, 2, 1).reshape(A * C, K)
+    joint_entropy_A_B = torch.empty((A, B), dtype=probs_A_K_C.dtype, device=probs_A_K_C.device)
     rows_per_block = max(1, PAIR_ELEMENTS_PER_BLOCK // (B * C * C))
     for start, end in chunk_ranges(A, rows_per_block):
         joint_aC_BC = left_AC_K[start * C : end * C] @ right_K_BC
@@ -55,18 +66,25 @@ def refresh_penalties(
     penalty_N: torch.Tensor,
     accounted_N: torch.Tensor,
 ) -> None:
-    """Add to each candidate's penalty sum the MI with the picks it has not yet seen (picks[accounted:])."""
-    first_missing = int(accounted_N[candidates_Q].min())
-    missing_picks = torch.tensor(picks[first_missing:], device=log_probs_N_K_C.device)
-    mi_P_Q = pairwise_mutual_information(
-        log_probs_N_K_C[missing_picks],
-        log_probs_N_K_C[candidates_Q],
-        predictive_entropy_N[missing_picks],
-        predictive_entropy_N[candidates_Q],
-    )
-    pick_position_P = torch.arange(first_missing, len(picks), device=log_probs_N_K_C.device)
-    unseen_P_Q = pick_position_P[:, None] >= accounted_N[candidates_Q][None, :]
-    penalty_N[candidates_Q] += (mi_P_Q * unseen_P_Q).sum(dim=0)
+    """Add to each candidate's penalty sum the MI with the picks it has not yet seen (picks[accounted:]).
+
+    Candidates are grouped by how many picks they have seen, so each pair is computed once and only when needed.
+    """
+    accounted_Q = accounted_N[candidates_Q]
+    seen_counts = torch.unique(accounted_Q).tolist()
+    # One exp for the refreshed candidates and one for the picks they miss, shared by all groups.
+    missing_picks = torch.tensor(picks[seen_counts[0]:], device=log_probs_N_K_C.device)
+    pick_probs_P_K_C = log_probs_N_K_C[missing_picks].exp()
+    pick_entropy_P = predictive_entropy_N[missing_picks]
+    candidate_probs_Q_K_C = log_probs_N_K_C[candidates_Q].exp()
+    for seen in seen_counts:
+        in_group_Q = accounted_Q == seen
+        group_G = candidates_Q[in_group_Q]
+        offset = seen - seen_counts[0]
+        mi_P_G = pairwise_mutual_information_from_probs(
+            pick_probs_P_K_C[offset:], candidate_probs_Q_K_C[in_group_Q], pick_entropy_P[offset:], predictive_entropy_N[group_G]
+        )
+        penalty_N[group_G] += mi_P_G.sum(dim=0)
     accounted_N[candidates_Q] = len(picks)
 
 
