@@ -21,8 +21,11 @@ def _score(posterior, x, batch_size, generator_seed, device="cpu", k=8):
 def test_masks_are_shared_across_pool_batches(device):
     posterior = _mc_posterior()
     x = torch.randn(50, 1, 28, 28, generator=torch.Generator().manual_seed(1))
-    small = _score(posterior, x, 7, generator_seed=5, device=device)
-    large = _score(posterior, x, 64, generator_seed=5, device=device)
+    # TF32 convolutions (on by default for cuDNN on Ampere and later) round differently per batch shape at ~1e-3,
+    # which would hide the 1e-6 comparison below; full float32 keeps the check as strict as on the CPU.
+    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        small = _score(posterior, x, 7, generator_seed=5, device=device)
+        large = _score(posterior, x, 64, generator_seed=5, device=device)
     assert small.shape == (50, 8, 10) and small.dtype == torch.float64 and small.device.type == "cpu"
     # Same masks whatever the batching: batch size 7 cuts the pool into 8 batches, 64 into one. Only float
     # summation order may differ between batch shapes; different masks would change values by ~1e-1.
