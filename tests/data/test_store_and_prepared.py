@@ -151,10 +151,10 @@ def test_inconsistent_arrays_are_refused():
                         torch.zeros(2, dtype=torch.long), noise_std=0.1)
 
 
-def test_data_cli_prepares_one_file(tmp_path, capsys):
-    from sbadbal.data.__main__ import main
+def test_prepare_cli_writes_one_file_or_nothing(tmp_path, capsys):
+    from sbadbal.__main__ import main
 
-    assert main(["prepare", "MNIST5K", str(tmp_path / "m.pt"), "--option", "test_fraction=0.1"]) == 0
+    assert main(["prepare", "MNIST5K", "--out", str(tmp_path / "m.pt"), "--option", "test_fraction=0.1"]) == 0
     assert load_prepared(tmp_path / "m.pt").num_test == 500
-    assert main(["prepare", "MNIST", str(tmp_path / "x.pt"), "--data-dir", str(tmp_path / "empty")]) == 2
+    assert main(["prepare", "MNIST", "--out", str(tmp_path / "x.pt"), "--data-dir", str(tmp_path / "empty")]) == 2
     assert "MNIST data not found" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
