@@ -120,7 +120,12 @@ def get_batchbald_batch(
             else:
                 # Re-sampled from scratch for every new batch size, as the reference does.
                 joint_probs_M_K = sample_joint(log_probs_N_K_C[indices], num_samples, generator)
-                importance_weights_M = 1.0 / (joint_probs_M_K.mean(dim=1) * joint_probs_M_K.shape[0])
+                proposal_M = joint_probs_M_K.mean(dim=1)
+                # A sample whose joint probability underflowed to 0 (long batches, float32) contributes P = 0 for every
+                # candidate; weight 0 instead of 1/0 keeps the estimate free of 0 * inf = NaN.
+                importance_weights_M = torch.where(
+                    proposal_M > 0, 1.0 / (proposal_M * joint_probs_M_K.shape[0]), torch.zeros_like(proposal_M)
+                )
         scores_N = joint_entropies(joint_probs_M_K, probs, C, chunk_size, importance_weights_M)
         scores_N -= conditional_entropies_N + selected_conditional_entropy
         scores_N[selected_mask_N] = -torch.inf
