@@ -1,7 +1,7 @@
 rule run_al:
     input:
         data=prepared_data_of_experiment,
-        sources=ENGINE_SOURCES,
+        sources=run_sources,
     output:
         csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",
         sidecar="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.json",

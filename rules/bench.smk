@@ -1,7 +1,7 @@
 rule bench_log_probs:
     input:
         data=prepared_data_of_bench,
-        sources=ENGINE_SOURCES,
+        sources=MODEL_SOURCES,
     output:
         "results/{suite}/bench/{bench}/log_probs.pt",
     params:

@@ -6,24 +6,16 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params
+from sbadbal.acquisition import source_files as acquisition_source_files
 from sbadbal.data import DATASET_NAMES
+from sbadbal.loop import EXPERIMENT_KEYS
 
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Keys of an experiment that decide an AL run's numbers. Only these reach run_al as params, so adding a seed,
-# an algorithm or a batch size to an experiment (or editing its description) reruns no existing run.
-RUN_SETTING_KEYS = (
-    "dataset",
-    "model",
-    "uncertainty",
-    "training",
-    "initial_size",
-    "shared_initial_set",
-    "budget",
-    "pool_subset",
-    "scoring_batch_size",
-)
+# Keys of an experiment that decide an AL run's numbers (the library's list). Only these reach run_al as params,
+# so adding a seed, an algorithm or a batch size to an experiment (or editing its description) reruns no run.
+RUN_SETTING_KEYS = EXPERIMENT_KEYS
 
 
 def config_error(message):
@@ -140,11 +132,20 @@ def library_files(*patterns):
 
 ACQUISITION_SOURCES = library_files("acquisition/**/*.py", "runtime.py")
 DATA_SOURCES = library_files("data/**/*.py", "runtime.py")
-ENGINE_SOURCES = sorted(
-    set(ACQUISITION_SOURCES)
-    | set(DATA_SOURCES)
+# Training and scoring code: what every AL run and the benchmark's model depend on, acquisition aside.
+MODEL_SOURCES = sorted(
+    set(DATA_SOURCES)
     | set(library_files("models.py", "uncertainty.py", "training.py", "loop.py", "results.py"))
 )
+
+
+def run_sources(wildcards):
+    """Model code plus the acquisition files the run's algorithm executes: an edit of lbb.py reruns the LBB
+    and PLBB runs, not the BALD runs (sbadbal.acquisition.source_files follows each algorithm's imports)."""
+    algorithm_files = {f"sbadbal/{path}" for path in acquisition_source_files(wildcards.alg)}
+    return sorted(set(MODEL_SOURCES) | algorithm_files)
+
+
 RESULTS_SOURCES = library_files("results.py")
 PLOT_SOURCES = library_files("plots.py")
 

@@ -15,6 +15,7 @@ from .registry import (
     algorithm_defaults,
     canonical_name,
     is_stochastic,
+    source_files,
     validate_params,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "algorithm_defaults",
     "canonical_name",
     "is_stochastic",
+    "source_files",
     "validate_params",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -158,3 +160,44 @@ def acquire(
     if spec.stochastic:
         extra["generator"] = generator
     return spec.function(log_probs_N_K_C, batch_size, **merged, **extra)
+
+
+# The files `acquire` itself runs for every algorithm, whatever the algorithm's own module imports.
+_CALL_PATH_MODULES = ("acquisition/__init__.py", "acquisition/registry.py", "acquisition/validation.py")
+
+
+def source_files(name: str) -> tuple[str, ...]:
+    """Library files (paths relative to the sbadbal package) whose code can change what `name` selects.
+
+    The algorithm's own module and every sbadbal module it imports, transitively, plus the call path of
+    `acquire`. The workflow lists these as inputs of the runs of `name`, so an edit of `lbb.py` reruns the LBB
+    and PLBB runs and no BALD run. Found by reading import statements, so a new helper module is never missed.
+    """
+    package_root = Path(__file__).resolve().parents[1]
+    function_module = ALGORITHMS[canonical_name(name)].function.__module__
+    start = function_module.removeprefix("sbadbal.").replace(".", "/") + ".py"
+    found: set[str] = set()
+    pending = [start, *_CALL_PATH_MODULES]
+    while pending:
+        relative = pending.pop()
+        if relative in found:
+            continue
+        found.add(relative)
+        if relative == "acquisition/registry.py":
+            continue  # it imports every algorithm's module; only its own code is on every call path
+        package_parts = Path(relative).parent.parts
+        for node in ast.walk(ast.parse((package_root / relative).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                base = package_parts[: len(package_parts) - (node.level - 1)]
+                for target in _module_files(package_root, base, node.module, [alias.name for alias in node.names]):
+                    pending.append(target)
+    return tuple(sorted(found))
+
+
+def _module_files(package_root: Path, base_parts: tuple[str, ...], module: str | None, names: list[str]) -> list[str]:
+    """Files that `from <base>.<module> import <names>` reads: the module, or submodules named in `names`."""
+    parts = [*base_parts, *(module.split(".") if module else [])]
+    candidates = [Path(*parts).with_suffix(".py") if parts else None, Path(*parts, "__init__.py")]
+    if not module:
+        candidates += [Path(*parts, f"{name}.py") for name in names]
+    return [str(path) for path in candidates if path is not None and (package_root / path).is_file()]

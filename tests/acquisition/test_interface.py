@@ -150,3 +150,17 @@ def test_time_acquisition_reports_median_and_memory(device):
     assert result["memory_method"] in {"cuda_max_allocated", "cpu_rss_peak_delta"}
     with pytest.raises(ValueError, match="repeats"):
         time_acquisition("BALD", log_probs, 3, repeats=0)
+
+
+def test_source_files_follow_each_algorithms_imports():
+    from sbadbal.acquisition import ALGORITHM_NAMES, source_files
+
+    lbb, bald, batchbald = source_files("LBB"), source_files("BALD"), source_files("BB")
+    assert "acquisition/lbb.py" in lbb and "acquisition/lbb.py" not in bald
+    assert "acquisition/simple.py" in bald and "acquisition/simple.py" not in lbb
+    assert "acquisition/batchbald.py" in batchbald and "acquisition/lbb.py" not in batchbald
+    assert "runtime.py" in lbb  # progress bars come from sbadbal.runtime: an indirect import is followed
+    for name in ALGORITHM_NAMES:
+        files = source_files(name)
+        assert {"acquisition/registry.py", "acquisition/validation.py", "acquisition/scores.py"} <= set(files)
+        assert "acquisition/timing.py" not in files

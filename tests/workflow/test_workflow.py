@@ -156,16 +156,24 @@ def test_new_seed_runs_only_new_runs(tiny_run):
     assert jobs == Counter(run_al=len(algorithms), aggregate=1, plot_curves=1, all=1)
 
 
-def test_acquisition_source_change_reruns_the_runs(tiny_run):
-    sources = sorted((tiny_run / "sbadbal" / "acquisition").glob("*.py"))
-    assert sources, "no acquisition sources found"
-    with edited(sources[0], lambda text: text + "\n# an edit\n"):
+@pytest.mark.parametrize(
+    "source, rerun_algorithms",
+    [("lbb.py", {"LBB"}), ("simple.py", {"BALD"}), ("validation.py", {"BALD", "LBB"})],
+)
+def test_acquisition_source_change_reruns_the_runs_that_use_it(tiny_run, source, rerun_algorithms):
+    experiment = tiny_suite()["experiments"]["tiny_mc"]
+    assert set(experiment["algorithms"]) == {"BALD", "LBB"}, "the expectations below name the tiny suite's algorithms"
+    with edited(tiny_run / "sbadbal" / "acquisition" / source, lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
-    experiment = next(iter(tiny_suite()["experiments"].values()))
-    runs = len(experiment["batch_sizes"]) * len(experiment["algorithms"]) * len(experiment["seeds"])
-    assert jobs["run_al"] == runs
-    assert jobs["bench_acquisition"] == 1
-    assert jobs["prepare_data"] == 0
+        dry_run = snakemake(tiny_run, "--dry-run", *TINY)
+    plan = dry_run.stdout + dry_run.stderr
+    runs_per_algorithm = len(experiment["batch_sizes"]) * len(experiment["seeds"])
+    assert jobs["run_al"] == runs_per_algorithm * len(rerun_algorithms)
+    outputs = [line for line in plan.splitlines() if line.strip().startswith("output:")]
+    rerun = set(re.findall(r"runs/tiny_mc/b\d+/([\w-]+)/seed\d+\.csv", "\n".join(outputs)))
+    assert rerun == rerun_algorithms
+    assert jobs["bench_acquisition"] == 1  # the timing sweep runs every algorithm of the benchmark
+    assert jobs["prepare_data"] == 0 and jobs["bench_log_probs"] == 0
 
 
 def test_report_collects_figures_and_tables(tiny_run):
