@@ -102,7 +102,8 @@ def plot_acquisition_timing(timings: pd.DataFrame, *, style: Mapping[str, Any] |
             axes.set_xticks(ticks, [str(tick) for tick in ticks])
             axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             axes.grid(alpha=0.3, which="both")
-        by_pool.legend(fontsize="small", ncols=2)
+        # Outside both panels: BatchBALD's curve runs along the top, where a legend inside would hide it.
+        figure.legend(*by_pool.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
     return figure
 
 
