@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,11 @@ def _run(args: argparse.Namespace) -> int:
     sidecar = Path(args.sidecar) if args.sidecar else csv_path.with_suffix(".json")
 
     def report(row: dict[str, Any]) -> None:
-        print(f"round {row['round']}: {row['labelled']} labels, test accuracy {row['test_accuracy']:.2f}%, "
-              f"train {row['train_seconds']:.1f}s, score {row['score_seconds']:.1f}s, "
-              f"acquire {row['acquisition_seconds']:.3f}s", file=sys.stderr)
+        line = (f"round {row['round']}: {row['labelled']} labels, test accuracy {row['test_accuracy']:.2f}%, "
+                f"train {row['train_seconds']:.1f}s")
+        if not math.isnan(row["acquisition_seconds"]):  # the last round evaluates only
+            line += f", score {row['score_seconds']:.1f}s, acquire {row['acquisition_seconds']:.3f}s"
+        print(line, file=sys.stderr)
 
     rows = run_to_files(
         prepared, experiment, algorithm=algorithm, batch_size=batch_size, seed=seed,
