@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params
 from sbadbal.acquisition import source_files as acquisition_source_files
 from sbadbal.data import DATASET_NAMES
-from sbadbal.loop import EXPERIMENT_KEYS
+from sbadbal.loop import EXPERIMENT_KEYS, RunSpec
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -41,6 +41,24 @@ def check_algorithms(where, algorithms, algorithm_params):
             config_error(f"{where}: algorithm_params of {name}: {error}")
 
 
+def check_runs(where, experiment):
+    """The library's own checks of every run (model/uncertainty pairs, protocol values, pool subset vs batch
+    size, ...), so that a mistake stops the workflow here rather than failing inside every run_al job."""
+    settings = {key: experiment[key] for key in EXPERIMENT_KEYS if key in experiment}
+    for batch_size in experiment["batch_sizes"]:
+        for algorithm in experiment["algorithms"]:
+            try:
+                RunSpec.from_experiment(
+                    settings,
+                    algorithm=algorithm,
+                    batch_size=batch_size,
+                    seed=experiment["seeds"][0],
+                    algorithm_params=experiment.get("algorithm_params", {}).get(algorithm, {}),
+                )
+            except ValueError as error:
+                config_error(f"{where} ({algorithm}, batch size {batch_size}): {error}")
+
+
 def check_suite(name, suite):
     for dataset in suite["datasets"]:
         if dataset not in DATASET_NAMES:
@@ -56,6 +74,7 @@ def check_suite(name, suite):
                 f"{where}: budget {experiment['budget']} must exceed initial_size {experiment['initial_size']}"
             )
         check_algorithms(where, experiment["algorithms"], experiment.get("algorithm_params", {}))
+        check_runs(where, experiment)
     for key, bench in suite["benchmarks"].items():
         where = f"suites.{name}.benchmarks.{key}"
         if bench["experiment"] not in suite["experiments"]:

@@ -78,6 +78,14 @@ def _pick(value: Any, experiment: dict[str, Any], plural: str, flag: str) -> Any
     raise ValueError(f"give {flag}" + (f"; the experiment lists {plural} {choices}" if choices else ""))
 
 
+def _algorithm_params(experiment: dict[str, Any], algorithm: str, overrides: list[str]) -> dict[str, Any]:
+    """The experiment's algorithm_params for this algorithm (as the workflow passes them), then --param on top."""
+    from sbadbal.acquisition import canonical_name
+
+    configured = {canonical_name(name): params for name, params in experiment.get("algorithm_params", {}).items()}
+    return {**configured.get(canonical_name(algorithm), {}), **dict(_pairs(overrides, "--param"))}
+
+
 def _run(args: argparse.Namespace) -> int:
     from sbadbal.loop import run_to_files
 
@@ -105,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
 
     rows = run_to_files(
         prepared, experiment, algorithm=algorithm, batch_size=batch_size, seed=seed,
-        algorithm_params=dict(_pairs(args.param, "--param")), csv_path=csv_path, sidecar_path=sidecar,
+        algorithm_params=_algorithm_params(experiment, algorithm, args.param), csv_path=csv_path, sidecar_path=sidecar,
         checkpoint_path=args.checkpoint, device=args.device, progress=None if args.quiet else report,
     )
     print(json.dumps({"csv": str(csv_path), "sidecar": str(sidecar), "rounds": len(rows),

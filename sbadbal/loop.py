@@ -36,7 +36,7 @@ EXPERIMENT_KEYS = (
     "dataset", "model", "uncertainty", "training", "initial_size", "shared_initial_set", "budget",
     "pool_subset", "scoring_batch_size",
 )
-PIPELINE_ONLY_KEYS = ("batch_sizes", "algorithms", "seeds", "description")
+PIPELINE_ONLY_KEYS = ("batch_sizes", "algorithms", "seeds", "description", "algorithm_params")
 REQUIRED_KEYS = ("dataset", "model", "initial_size", "budget")
 
 
@@ -323,11 +323,16 @@ def _load_checkpoint(path: Path, spec: RunSpec, num_train: int) -> _RunState | N
         return None
     try:
         saved = json.loads(path.read_text())
+        if not isinstance(saved, dict):
+            raise TypeError(f"expected a JSON object, found {type(saved).__name__}")
         if saved.get("version") != CHECKPOINT_VERSION or saved.get("spec") != spec.to_config():
             warnings.warn(f"checkpoint {path} belongs to a different run configuration; starting this run afresh")
             return None
         state = _RunState(labelled=[int(i) for i in saved["labelled"]], validation=[int(i) for i in saved["validation"]],
                           rows=list(saved["rows"]))
+        incomplete = [row for row in state.rows if not isinstance(row, dict) or set(RUN_COLUMNS) - set(row)]
+        if incomplete:
+            raise KeyError(f"{len(incomplete)} row(s) lack run columns")
     except (ValueError, KeyError, TypeError) as error:
         warnings.warn(f"checkpoint {path} is unreadable ({error}); starting this run afresh")
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -17,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from sbadbal.results import write_atomically  # noqa: E402
 
 DEFAULT_STYLE: dict[str, Any] = {
     "width_in": 6.4,
@@ -111,7 +114,7 @@ def save_figure(figure: Figure, *paths: str | os.PathLike, dpi: int = 150) -> No
     """Write one figure to every path (format from the extension), then free it."""
     try:
         for path in paths:
-            os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
-            figure.savefig(path, dpi=dpi)
+            file_format = Path(path).suffix.lstrip(".")  # the temp file's name says nothing about the format
+            write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format=file_format))
     finally:
         plt.close(figure)

@@ -27,7 +27,7 @@ RUN_COLUMNS = (
 )
 
 
-def _write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Write through a temp file in the same folder, then rename: readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,18 +44,18 @@ def _write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) ->
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    return _write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def write_json_atomic(obj: Any, path: str | os.PathLike) -> Path:
     def write(tmp: Path) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
-    return _write_atomically(path, write)
+    return write_atomically(path, write)
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
-    return _write_atomically(path, lambda tmp: tmp.write_text(text))
+    return write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def software_versions() -> dict[str, str]:
@@ -98,7 +98,9 @@ def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]]) -> 
         raise ValueError(f"read_runs got {len(paths)} paths but {len(keys)} keys; they must pair up")
     frames = []
     for path, key in zip(paths, keys):
-        frame = pd.read_csv(path)
+        # As text: a batch of one index would otherwise read back as a float (17 -> 17.0).
+        frame = pd.read_csv(path, dtype={"acquired_indices": str}, keep_default_na=False, na_values={
+            column: [""] for column in RUN_COLUMNS if column != "acquired_indices"})
         missing = [column for column in RUN_COLUMNS if column not in frame.columns]
         if missing:
             raise ValueError(f"{path} lacks the run columns {missing}; expected {list(RUN_COLUMNS)}")

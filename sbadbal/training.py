@@ -53,11 +53,17 @@ class EpochsProtocol:
     name = "epochs"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
-        _check_positive(self, ("epochs", "batch_size"), ("lr",))
-        for key in ("momentum", "weight_decay", "validation_size"):
-            if getattr(self, key) < 0:
-                raise ValueError(f"training.{key} must be >= 0, got {getattr(self, key)!r}")
+        milestones = self.milestones
+        if not isinstance(milestones, (list, tuple)) or not all(_is_int(m) for m in milestones):
+            raise ValueError(f"training.milestones must be a list of epochs, e.g. [25, 40], got {milestones!r}")
+        object.__setattr__(self, "milestones", tuple(milestones))
+        _check_positive(self, ("epochs", "batch_size"), ("lr", "gamma"))
+        for key in ("momentum", "weight_decay"):
+            value = getattr(self, key)
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"training.{key} must be a number >= 0, got {value!r}")
+        if not _is_int(self.validation_size) or self.validation_size < 0:
+            raise ValueError(f"training.validation_size must be an integer >= 0, got {self.validation_size!r}")
         if not 0 < self.gamma <= 1:
             raise ValueError(f"training.gamma must be in (0, 1], got {self.gamma!r}")
         if list(self.milestones) != sorted(set(self.milestones)) or any(m < 1 for m in self.milestones):
@@ -65,6 +71,14 @@ class EpochsProtocol:
 
 
 Protocol = Union[IterationsProtocol, EpochsProtocol]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_positive(protocol: Any, ints: Sequence[str], floats: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ import torch  # noqa: E402
 
 from sbadbal.data import load_prepared  # noqa: E402
 from sbadbal.loop import RunSpec, trained_pool_log_probs  # noqa: E402
-from sbadbal.results import nested_pool_subset  # noqa: E402
+from sbadbal.results import nested_pool_subset, write_atomically  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
 torch.set_num_threads(max(1, int(snakemake.threads)))
@@ -22,5 +22,5 @@ settings = snakemake.params.model
 spec = RunSpec.from_experiment(snakemake.params.experiment, algorithm="BALD", batch_size=1, seed=settings["seed"])
 log_probs_N_K_C = trained_pool_log_probs(load_prepared(snakemake.input.data), spec, device="auto")
 log_probs_N_K_C = nested_pool_subset(log_probs_N_K_C, settings["max_pool_size"], seed=settings["seed"])
-torch.save(log_probs_N_K_C.cpu(), snakemake.output[0])
+write_atomically(snakemake.output[0], lambda tmp: torch.save(log_probs_N_K_C.cpu(), tmp))
 logger.info("saved log_probs_N_K_C of shape %s", tuple(log_probs_N_K_C.shape))

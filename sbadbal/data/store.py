@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from ..results import _write_atomically
+from ..results import write_atomically
 from .prepared import PreparedDataset
 
 FORMAT = "sbadbal.prepared/1"
@@ -41,7 +41,7 @@ def save_prepared(prepared: PreparedDataset, path: str | os.PathLike) -> Path:
     fields["mean"], fields["std"] = list(fields["mean"]), list(fields["std"])
     metadata = {k: v for k, v in prepared.metadata.items() if k != "sha256"}
     payload = {"format": FORMAT, "tensors": tensors, "fields": fields, "metadata": metadata, "sha256": checksum}
-    written = _write_atomically(path, lambda tmp: torch.save(payload, tmp))
+    written = write_atomically(path, lambda tmp: torch.save(payload, tmp))
     prepared.metadata["sha256"] = checksum
     return written
 

@@ -244,11 +244,11 @@ def _load_cache(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
-    from ..results import _write_atomically
+    from ..results import write_atomically
 
     keys = list(table)
     vectors = torch.stack([table[k] for k in keys]) if keys else torch.empty(0)
-    _write_atomically(path, lambda tmp: torch.save({"keys": keys, "vectors": vectors}, tmp))
+    write_atomically(path, lambda tmp: torch.save({"keys": keys, "vectors": vectors}, tmp))
 
 
 def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | None = None) -> tuple[torch.Tensor, int]:

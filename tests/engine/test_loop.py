@@ -204,6 +204,23 @@ def test_a_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     pd.testing.assert_frame_equal(without_timing(rows), without_timing(run_active_learning(data, spec_of(seed=2), device="cpu")))
 
 
+@pytest.mark.parametrize("damage", ["[1, 2]", "{not json", "drop-a-column"])
+def test_a_damaged_checkpoint_warns_and_starts_afresh(tmp_path, damage):
+    data, spec = blobs(), spec_of(seed=1)
+    checkpoint = tmp_path / "run.checkpoint.json"
+    with pytest.raises(Interrupt):
+        run_active_learning(data, spec, checkpoint_path=checkpoint, device="cpu", progress=_interrupt_after(0))
+    if damage == "drop-a-column":
+        saved = json.loads(checkpoint.read_text())
+        del saved["rows"][0]["acquired_indices"]
+        checkpoint.write_text(json.dumps(saved))
+    else:
+        checkpoint.write_text(damage)
+    with pytest.warns(UserWarning, match="unreadable"):
+        rows = run_active_learning(data, spec, checkpoint_path=checkpoint, device="cpu")
+    pd.testing.assert_frame_equal(without_timing(rows), without_timing(run_active_learning(data, spec, device="cpu")))
+
+
 def test_run_to_files_is_atomic_and_resumable(tmp_path):
     from sbadbal.data import save_prepared
 
@@ -262,6 +279,25 @@ def test_cli_runs_one_al_run(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sbadbal", "run", "--experiment", str(experiment), "--key", "suites.x",
                           "--csv", str(csv)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no entry 'x'" in bad.stderr
+
+
+def test_cli_runs_an_experiment_of_config_yaml_with_its_algorithm_params(tmp_path):
+    from pathlib import Path
+
+    from sbadbal.__main__ import main
+
+    config = Path(__file__).resolve().parents[2] / "config.yaml"
+    csv = tmp_path / "bb.csv"
+    small = ["--set", "budget=30", "--set", "training.iterations=64", "--set", "pool_subset=40",
+             "--set", "uncertainty.k_acquisition=3"]
+    assert main(["run", "--experiment", str(config), "--key", "suites.default.experiments.mnist5k_mc", *small,
+                 "--algorithm", "BB", "--batch-size", "10", "--seed", "1", "--csv", str(csv), "--device", "cpu",
+                 "--quiet"]) == 0
+    sidecar = json.loads(csv.with_suffix(".json").read_text())
+    # config.yaml gives BatchBALD num_samples 10000; the alias BB must still find it.
+    assert sidecar["config"]["algorithm"] == "BatchBALD"
+    assert sidecar["config"]["algorithm_params"] == {"num_samples": 10000}
+    assert list(pd.read_csv(csv)["labelled"]) == [20, 30]
 
 
 def test_cli_prepares_a_dataset_file(tmp_path, capsys):

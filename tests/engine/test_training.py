@@ -116,6 +116,10 @@ def test_augmentation_reaches_training_batches_only():
         ({"protocol": "iterations", "iterations": 0}, "training.iterations must be a positive integer"),
         ({"protocol": "epochs", "lr": -1.0}, "training.lr must be a positive number"),
         ({"protocol": "epochs", "milestones": [40, 25]}, "milestones must be increasing"),
+        ({"protocol": "epochs", "milestones": 25}, "milestones must be a list of epochs"),
+        ({"protocol": "epochs", "gamma": "0.1"}, "training.gamma must be a positive number"),
+        ({"protocol": "epochs", "momentum": None}, "training.momentum must be a number >= 0"),
+        ({"protocol": "epochs", "validation_size": 10.5}, "validation_size must be an integer >= 0"),
     ],
 )
 def test_bad_protocol_configs_raise_one_clear_error(config, message):

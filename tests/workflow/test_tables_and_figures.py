@@ -66,6 +66,17 @@ def test_read_runs_labels_rows_with_their_run(runs):
     }
 
 
+def test_read_runs_keeps_single_acquired_indices_as_text(tmp_path):
+    # A batch size of 1 writes one index per row; read as numbers it would come back as 17.0.
+    path = tmp_path / "seed1.csv"
+    pd.DataFrame({"round": [0, 1], "labelled": [20, 21], "test_accuracy": [50.0, 51.0], "test_nll": [1.0, 0.9],
+                  "train_seconds": [1.0, 1.0], "score_seconds": [0.5, float("nan")],
+                  "acquisition_seconds": [0.1, float("nan")], "acquired_indices": ["17", ""]}).to_csv(path, index=False)
+    runs = read_runs([path], [{"batch_size": 1, "algorithm": "BALD", "seed": 1}])
+    assert list(runs["acquired_indices"]) == ["17", ""]
+    assert math.isnan(runs["score_seconds"].iloc[1])
+
+
 def test_read_runs_rejects_unpaired_inputs(tmp_path):
     with pytest.raises(ValueError, match="2 paths but 1 keys"):
         read_runs([tmp_path / "a.csv", tmp_path / "b.csv"], [{"batch_size": 1, "algorithm": "BALD", "seed": 0}])

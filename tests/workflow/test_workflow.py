@@ -212,8 +212,10 @@ def break_tiny(workdir: Path, change) -> subprocess.CompletedProcess:
         (lambda exp: exp["uncertainty"].update(method="laplace"), "'laplace' is not one of"),
         (lambda exp: exp.update(budget=10), "budget 10 must exceed initial_size 20"),
         (lambda exp: exp.update(learning_rate=0.1), "'learning_rate' was unexpected"),
+        (lambda exp: exp.update(model="resnet18"), "resnet18"),
     ],
-    ids=["unknown-algorithm", "negative-budget", "missing-key", "bad-uncertainty", "budget-below-initial", "unknown-key"],
+    ids=["unknown-algorithm", "negative-budget", "missing-key", "bad-uncertainty", "budget-below-initial", "unknown-key",
+         "model-without-mc-dropout"],
 )
 def test_wrong_config_fails_at_start_with_a_clear_message(fresh_copy, change, message):
     result = break_tiny(fresh_copy, change)
