@@ -11,6 +11,7 @@ logger = log_to(snakemake.log[0])
 import torch  # noqa: E402
 
 from sbadbal.data import load_prepared  # noqa: E402
+from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.loop import RunSpec, trained_pool_log_probs  # noqa: E402
 from sbadbal.results import nested_pool_subset, write_atomically  # noqa: E402
 
@@ -20,7 +21,9 @@ torch.set_num_threads(max(1, int(snakemake.threads)))
 settings = snakemake.params.model
 # The algorithm does not matter for the first round's model; BALD names one so that the spec is complete.
 spec = RunSpec.from_experiment(snakemake.params.experiment, algorithm="BALD", batch_size=1, seed=settings["seed"])
-log_probs_N_K_C = trained_pool_log_probs(load_prepared(snakemake.input.data), spec, device="auto")
-log_probs_N_K_C = nested_pool_subset(log_probs_N_K_C, settings["max_pool_size"], seed=settings["seed"])
-write_atomically(snakemake.output[0], lambda tmp: torch.save(log_probs_N_K_C.cpu(), tmp))
-logger.info("saved log_probs_N_K_C of shape %s", tuple(log_probs_N_K_C.shape))
+# This job's own GPU on a multi-GPU workstation, held until the output is written (sbadbal/gpu_slots.py).
+with pin_job_to_free_gpu(logger=logger):
+    log_probs_N_K_C = trained_pool_log_probs(load_prepared(snakemake.input.data), spec, device="auto")
+    log_probs_N_K_C = nested_pool_subset(log_probs_N_K_C, settings["max_pool_size"], seed=settings["seed"])
+    write_atomically(snakemake.output[0], lambda tmp: torch.save(log_probs_N_K_C.cpu(), tmp))
+    logger.info("saved log_probs_N_K_C of shape %s", tuple(log_probs_N_K_C.shape))

@@ -15,22 +15,27 @@ logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
+from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.loop import run_to_files  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
 torch.set_num_threads(max(1, int(snakemake.threads)))
 
-wildcards = snakemake.wildcards
-logger.info("run %s b=%s seed=%s: %s", wildcards.alg, wildcards.batch_size, wildcards.seed, snakemake.params.experiment)
-frame = run_to_files(
-    snakemake.input.data,
-    snakemake.params.experiment,
-    algorithm=wildcards.alg,
-    batch_size=int(wildcards.batch_size),
-    seed=int(wildcards.seed),
-    algorithm_params=snakemake.params.algorithm_params,
-    csv_path=snakemake.output.csv,
-    sidecar_path=snakemake.output.sidecar,
-    device="auto",
-)
-logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])
+# This job's own GPU on a multi-GPU workstation, claimed before CUDA starts and held until the outputs are
+# written (sbadbal/gpu_slots.py); nothing happens under Slurm or without GPUs.
+with pin_job_to_free_gpu(logger=logger):
+    wildcards = snakemake.wildcards
+    logger.info("run %s b=%s seed=%s: %s", wildcards.alg, wildcards.batch_size, wildcards.seed,
+                snakemake.params.experiment)
+    frame = run_to_files(
+        snakemake.input.data,
+        snakemake.params.experiment,
+        algorithm=wildcards.alg,
+        batch_size=int(wildcards.batch_size),
+        seed=int(wildcards.seed),
+        algorithm_params=snakemake.params.algorithm_params,
+        csv_path=snakemake.output.csv,
+        sidecar_path=snakemake.output.sidecar,
+        device="auto",
+    )
+    logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])
