@@ -9,7 +9,9 @@ Settings are facts of the machine, read from the environment rather than the wor
 change would rerun every job):
   SBADBAL_GPU_LOCK_DIR   the lock folder; must be on a local disk (flock over NFS is unreliable)
   SBADBAL_JOBS_PER_GPU   how many jobs may share one GPU (default 1)
-Under Slurm (SLURM_JOB_ID set) nothing is done: Slurm already gives each job its own GPUs.
+Inside a Slurm job step (SLURM_STEP_ID set: how the SLURM executor runs each rule) nothing is done: Slurm
+already gave the step its GPUs, and with device cgroups every step may call its GPU "0". A local Snakemake
+inside one big allocation (an sbatch script or salloc shell, no step yet) does pin, over the allocation's GPUs.
 
 This module imports torch only inside `detected_gpu_count`, so that the lock can be taken before any CUDA use.
 """
@@ -179,12 +181,14 @@ def pin_job_to_free_gpu(environ: MutableMapping[str, str] = os.environ, logger: 
                         poll_seconds: float = 1.0) -> Iterator[GpuSlot | None]:
     """Give this job its own GPU until the `with` block ends: claim a slot, set CUDA_VISIBLE_DEVICES in `environ`.
 
-    Enter it before anything touches CUDA. Yields None (and changes nothing) under Slurm, which binds GPUs
-    itself, and where there is no GPU. `environ` is os.environ for real jobs; the previous
+    Enter it before anything touches CUDA. Yields None (and changes nothing) in a Slurm job step, whose GPUs
+    Slurm bound, and where there is no GPU. `environ` is os.environ for real jobs; the previous
     CUDA_VISIBLE_DEVICES is put back on exit.
     """
     logger = logger or logging.getLogger(__name__)
-    if environ.get("SLURM_JOB_ID"):
+    if environ.get("SLURM_STEP_ID"):
+        logger.info("GPU: Slurm job %s step %s, CUDA_VISIBLE_DEVICES=%s as Slurm bound it",
+                    environ.get("SLURM_JOB_ID"), environ["SLURM_STEP_ID"], environ.get("CUDA_VISIBLE_DEVICES", ""))
         yield None
         return
     # Settings first, so that a bad value fails on any machine, not only on one with GPUs.

@@ -219,16 +219,24 @@ def test_pin_uses_the_detected_count_only_without_cuda_visible_devices(tmp_path,
         assert slot.gpu_id == "1"
 
 
-def test_no_pin_under_slurm(tmp_path, monkeypatch):
+def test_no_pin_in_a_slurm_job_step(tmp_path, monkeypatch):
     before = os.environ.get("CUDA_VISIBLE_DEVICES")
-    monkeypatch.setattr(gpu_slots, "detected_gpu_count", lambda: pytest.fail("Slurm jobs need no count"))
-    environ = {"SLURM_JOB_ID": "4242", "CUDA_VISIBLE_DEVICES": "2,3", "SBADBAL_GPU_LOCK_DIR": str(tmp_path / "locks"),
-               "SBADBAL_JOBS_PER_GPU": "not checked under Slurm"}
+    monkeypatch.setattr(gpu_slots, "detected_gpu_count", lambda: pytest.fail("Slurm steps need no count"))
+    environ = {"SLURM_JOB_ID": "4242", "SLURM_STEP_ID": "0", "CUDA_VISIBLE_DEVICES": "2,3",
+               "SBADBAL_GPU_LOCK_DIR": str(tmp_path / "locks"), "SBADBAL_JOBS_PER_GPU": "not checked under Slurm"}
     with pin_job_to_free_gpu(environ) as slot:
         assert slot is None
         assert environ["CUDA_VISIBLE_DEVICES"] == "2,3"
     assert os.environ.get("CUDA_VISIBLE_DEVICES") == before
     assert not (tmp_path / "locks").exists()
+
+
+def test_local_snakemake_inside_a_slurm_allocation_pins_over_its_gpus(tmp_path):
+    """An sbatch script (no step) running `snakemake --resources gpu=2` on its two allocated GPUs."""
+    environ = {"SLURM_JOB_ID": "4242", "CUDA_VISIBLE_DEVICES": "2,3", "SBADBAL_GPU_LOCK_DIR": str(tmp_path / "locks")}
+    with pin_job_to_free_gpu(environ) as slot:
+        assert slot.gpu_id == "2" and environ["CUDA_VISIBLE_DEVICES"] == "2"
+    assert environ["CUDA_VISIBLE_DEVICES"] == "2,3"
 
 
 @pytest.mark.parametrize("environ", [{"CUDA_VISIBLE_DEVICES": ""}, {"CUDA_VISIBLE_DEVICES": "-1"}, {}],

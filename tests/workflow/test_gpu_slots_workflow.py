@@ -53,7 +53,7 @@ def gpu_run(tmp_path_factory) -> tuple[Path, Path]:
         "CUDA_VISIBLE_DEVICES": "0,1",
         "SBADBAL_GPU_LOCK_DIR": str(lock_dir),
         "SBADBAL_JOBS_PER_GPU": "",
-        "SLURM_JOB_ID": "",  # in case the tests themselves run inside a Slurm job: this run is local
+        "SLURM_STEP_ID": "",  # in case the tests themselves run inside a Slurm step: this run is local
     }
     snakemake(workdir, "--cores", "2", "--resources", "gpu=2", *TINY, env=env)
     return workdir, lock_dir

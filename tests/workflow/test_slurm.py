@@ -169,6 +169,8 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path
     assert states[run_job["id"]] == "CANCELLED" and states[run_submissions[1]] == "COMPLETED"
     rule_log = (workdir / "logs" / "tiny" / "run_al").rglob(f"{csv.parent.name}/seed*.log")
     retried_log = next(path for path in rule_log if path.stem == csv.stem).read_text()
+    bound = re.search(r"GPU: Slurm job (\d+) step \S+, CUDA_VISIBLE_DEVICES=(\S*) as Slurm bound it", retried_log)
+    assert bound and bound.group(1) == run_submissions[1] and bound.group(2) in ("0", "1"), retried_log
     resumed = re.search(r"resuming from checkpoint \S+: (\d+) round\(s\) done", retried_log)
     assert resumed, retried_log
     assert int(resumed.group(1)) >= done_before_cancel
