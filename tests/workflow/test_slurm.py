@@ -114,6 +114,17 @@ def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.05):
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
+def memory_mb(job: dict[str, str]) -> int:
+    return int(re.search(r"mem=(\d+)M", job["TRES"]).group(1))
+
+
+def minutes(job: dict[str, str]) -> int:
+    """TimeLimit as Slurm prints it: [days-]hours:minutes:seconds."""
+    days, _, clock = job["TimeLimit"].rpartition("-")
+    hours, mins, _ = (int(part) for part in clock.split(":"))
+    return (int(days or 0) * 24 + hours) * 60 + mins
+
+
 def rounds_done(checkpoint: Path) -> int:
     """Finished rounds in a run's checkpoint (written atomically, so never half a file); 0 before the first."""
     try:
@@ -158,14 +169,16 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path
         output = log_path.read_text()
         assert process.returncode == 0, f"{output[-6000:]}\n{cluster.daemon_logs()}"
         states = {job["id"]: job["state"] for job in cluster.jobs()}
+        run_submissions = [slurm_id for _, slurm_id, log in submissions(output) if "/rule_run_al/" in log]
+        retry = cluster.job_details(run_submissions[-1])
 
-    submitted = submissions(output)
-    run_submissions = [slurm_id for _, slurm_id, log in submitted if "/rule_run_al/" in log]
     show(capsys, f"cancelled Slurm job {run_job['id']} after {done_before_cancel} finished rounds; "
          f"run_al submissions: {run_submissions}; states: {states}")
 
     assert allocation.get("TresPerJob") == "gres:gpu:1", allocation  # the profile's one GPU per run reached sbatch
     assert run_submissions[0] == run_job["id"] and len(run_submissions) == 2
+    # The retry asked for twice the memory and twice the time (the profile's `retries`, rules/common.smk).
+    assert memory_mb(retry) == 2 * memory_mb(allocation) and minutes(retry) == 2 * minutes(allocation)
     assert states[run_job["id"]] == "CANCELLED" and states[run_submissions[1]] == "COMPLETED"
     rule_log = (workdir / "logs" / "tiny" / "run_al").rglob(f"{csv.parent.name}/seed*.log")
     retried_log = next(path for path in rule_log if path.stem == csv.stem).read_text()
