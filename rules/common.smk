@@ -4,6 +4,7 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.common.tbdstring import TBDString
 from snakemake.utils import validate
 
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params
@@ -333,8 +334,10 @@ def run_memory_mb(experiment, prepared_bytes):
 def run_mem_mb(wildcards, input, attempt):
     """Scaled from the experiment and its prepared data, doubled on each retry (--retries)."""
     prepared = Path(input.data)
-    prepared_bytes = prepared.stat().st_size if prepared.exists() else 0  # not yet prepared in a dry run
-    return run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared_bytes) * attempt
+    if not prepared.exists():
+        # Not prepared yet (a dry run): Snakemake computes resources again once the input exists.
+        return TBDString()
+    return run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared.stat().st_size) * attempt
 
 
 def prepare_mem_mb(wildcards, attempt):

@@ -203,3 +203,52 @@ def test_placeholder_gpus_are_bound_by_slurm(tmp_path):
                  "both jobs to print their device", poll_s=0.2)
         devices = {path.read_text().strip() for path in outputs}
     assert devices == {"0", "1"}
+
+
+# --- the profile's site block, read by Snakemake itself (dry runs; no cluster needed) ------------------------
+
+
+def planned_resources(workdir: Path, env: dict[str, str], *args: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, resources and threads) of every job a dry run with the SLURM profile plans."""
+    # A dry run caps threads at --cores (1 by default); a SLURM run does not, so lift the cap to see the profile's.
+    result = snakemake(workdir, "--dry-run", "--cores", "256", "--workflow-profile", "profiles/slurm", *args, env=env)
+    jobs = []
+    for block in re.split(r"^rule ", result.stdout + result.stderr, flags=re.MULTILINE)[1:]:
+        rule = block.split(":", 1)[0]
+        fields = dict(re.findall(r"(\w+)=([^,\s]+)", re.search(r"resources: (.*)", block).group(1)))
+        threads = re.search(r"threads: (\d+)", block)
+        fields["threads"] = threads.group(1) if threads else "1"
+        jobs.append((rule, fields))
+    return jobs
+
+
+def test_site_settings_reach_every_slurm_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    site = {"SBADBAL_SLURM_ACCOUNT": "proj42", "SBADBAL_SLURM_CPU_PARTITION": "cpuq",
+            "SBADBAL_SLURM_GPU_PARTITION": "gpuq", "SBADBAL_SLURM_GPU_MODEL": "a100",
+            "SBADBAL_SLURM_CPUS_PER_GPU_JOB": "6"}
+    jobs = dict(planned_resources(workdir, site, "--config", "suite=paper"))
+    assert jobs["prepare_data"]["slurm_partition"] == "cpuq" and "gpu" not in jobs["prepare_data"]
+    for rule in ("run_al", "bench_log_probs", "bench_acquisition"):
+        assert jobs[rule]["slurm_partition"] == "gpuq" and jobs[rule]["gpu"] == "1", (rule, jobs[rule])
+        assert jobs[rule]["gpu_model"] == "a100" and jobs[rule]["threads"] == "6", (rule, jobs[rule])
+    assert all(fields["slurm_account"] == "proj42" for fields in jobs.values())
+    # Memory of an AL run is estimated once its data is prepared, so a dry run shows it as to be decided.
+    assert jobs["run_al"]["mem_mb"] == "<TBD>" and int(jobs["run_al"]["runtime"]) >= 30
+
+
+def test_a_cluster_without_gpus_runs_the_gpu_jobs_on_the_cpu_partition(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    site = {"SBADBAL_SLURM_CPU_PARTITION": "cpuq", "SBADBAL_SLURM_GPU_PARTITION": "gpuq",
+            "SBADBAL_SLURM_GPUS_PER_JOB": "0", "SBADBAL_SLURM_ACCOUNT": ""}
+    jobs = dict(planned_resources(workdir, site, *TINY))
+    assert jobs["run_al"]["gpu"] == "0" and jobs["run_al"]["slurm_partition"] == "cpuq"
+    assert "slurm_account" not in jobs["run_al"]
+
+
+def test_a_bad_site_setting_names_the_variable(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    result = snakemake(workdir, "--dry-run", "--workflow-profile", "profiles/slurm", *TINY,
+                       env={"SBADBAL_SLURM_GPUS_PER_JOB": "two"}, check=False)
+    assert result.returncode != 0
+    assert "SBADBAL_SLURM_GPUS_PER_JOB='two' in profiles/slurm: expected a whole number" in result.stderr
