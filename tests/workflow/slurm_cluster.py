@@ -31,6 +31,7 @@ CLIENTS = ("sbatch", "squeue", "scancel", "sinfo", "scontrol")
 INSTALL_HINT = "install them as root: apt-get install slurm-wlm munge (as .ci/run does)"
 PARTITION = "sbadbal"
 DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
+CLUSTER_NAME_LINE = "ClusterName=sbadbaltest\n"
 
 
 class ClusterStartError(RuntimeError):
@@ -61,8 +62,7 @@ def slurm_conf(root: Path, node: str, hardware: dict[str, str], gpus: int, ports
     controller_port, node_port = ports
     gres = f" Gres=gpu:{gpus}" if gpus else ""
     hardware_fields = " ".join(f"{key}={value}" for key, value in hardware.items())
-    return f"""\
-ClusterName=sbadbaltest
+    return CLUSTER_NAME_LINE + f"""\
 SlurmctldHost={node}(127.0.0.1)
 SlurmctldPort={controller_port}
 SlurmdPort={node_port}
@@ -152,8 +152,8 @@ class LocalSlurmCluster:
             time.sleep(0.1)
 
     def _link_default_conf(self) -> None:
-        if DEFAULT_CONF.is_symlink() and not DEFAULT_CONF.exists():
-            DEFAULT_CONF.unlink()  # left by a test cluster that was killed
+        if DEFAULT_CONF.is_symlink() and (not DEFAULT_CONF.exists() or CLUSTER_NAME_LINE in DEFAULT_CONF.read_text()):
+            DEFAULT_CONF.unlink()  # left by a test cluster whose test process was killed
         if DEFAULT_CONF.exists() or DEFAULT_CONF.is_symlink():
             raise ClusterStartError(f"{DEFAULT_CONF} exists: this machine has a Slurm of its own; the test cluster "
                                     "needs that path (see the module docstring) and leaves a real one alone")
