@@ -10,17 +10,15 @@ import pytest
 from .helpers import TINY, copy_workflow, snakemake
 
 
-class TimedRun(type(Path())):
-    """The run's working folder; `seconds` is the wall time of `snakemake --cores 2` there."""
-
-    seconds: float
-
-
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
+def timed_tiny_run(tmp_path_factory) -> tuple[Path, float]:
+    """The run's working folder and the wall seconds of `snakemake --cores 2` there."""
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     started = time.perf_counter()
     snakemake(workdir, "--cores", "2", *TINY)
-    run = TimedRun(workdir)
-    run.seconds = time.perf_counter() - started
-    return run
+    return workdir, time.perf_counter() - started
+
+
+@pytest.fixture(scope="session")
+def tiny_run(timed_tiny_run) -> Path:
+    return timed_tiny_run[0]

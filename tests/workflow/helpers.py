@@ -30,12 +30,20 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+def snakemake_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", *args]
+
+
+def snakemake_env(extra: dict | None = None) -> dict[str, str]:
+    """This checkout's library on the path, stable hashing, and the caller's variables on top."""
+    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0", **(extra or {})}
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True, env: dict | None = None,
               timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0", **(env or {})}
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
+        snakemake_command(*args),
+        cwd=workdir, env=snakemake_env(env), capture_output=True, text=True, timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
@@ -66,13 +74,22 @@ def edited(path: Path, edit):
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def edited_config(workdir: Path, change):
-    def edit(text: str) -> str:
-        config = yaml.safe_load(text)
-        change(config)
-        return yaml.safe_dump(config, sort_keys=False)
+def config_changed(text: str, change) -> str:
+    """config.yaml's text after `change(config)` mutated the parsed config."""
+    config = yaml.safe_load(text)
+    change(config)
+    return yaml.safe_dump(config, sort_keys=False)
 
-    return edited(workdir / "config.yaml", edit)
+
+def edited_config(workdir: Path, change):
+    """`change` applied for the length of a `with` block, then config.yaml put back."""
+    return edited(workdir / "config.yaml", lambda text: config_changed(text, change))
+
+
+def change_config(workdir: Path, change) -> None:
+    """`change` applied for good (a throwaway copy of the workflow)."""
+    path = workdir / "config.yaml"
+    path.write_text(config_changed(path.read_text(), change))
 
 
 TINY = ("--config", "suite=tiny")

@@ -8,7 +8,6 @@ only its site settings are given, through the environment variables its header d
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,9 +15,18 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from .helpers import REPO, TINY, copy_workflow, missing_outputs, snakemake, tiny_run_csvs
+from .helpers import (
+    TINY,
+    change_config,
+    copy_workflow,
+    missing_outputs,
+    snakemake,
+    snakemake_command,
+    snakemake_env,
+    tiny_run_csvs,
+    tiny_suite,
+)
 from .slurm_cluster import PARTITION, LocalSlurmCluster
 
 # Columns that depend only on the seeds, not on the machine's speed.
@@ -58,7 +66,8 @@ def show(capsys, text: str) -> None:
         sys.stdout.write(f"\n{text}\n")
 
 
-def test_tiny_suite_through_slurm_matches_the_local_run(tmp_path, tiny_run, capsys):
+def test_tiny_suite_through_slurm_matches_the_local_run(tmp_path, timed_tiny_run, capsys):
+    tiny_run, local_seconds = timed_tiny_run
     workdir = copy_workflow(tmp_path / "workflow")
     with LocalSlurmCluster(tmp_path / "cluster", gpus=0) as cluster:
         started = time.perf_counter()
@@ -72,12 +81,12 @@ def test_tiny_suite_through_slurm_matches_the_local_run(tmp_path, tiny_run, caps
     submitted = submissions(output)
     show(capsys, "Slurm job ids (snakemake job -> slurm job):\n" +
          "\n".join(f"  {job} -> {slurm_id}  {log}" for job, slurm_id, log in submitted) +
-         f"\ntiny suite: {slurm_seconds:.0f} s through Slurm, {tiny_run.seconds:.0f} s with the local executor "
+         f"\ntiny suite: {slurm_seconds:.0f} s through Slurm, {local_seconds:.0f} s with the local executor "
          "(--cores 2)")
 
     assert not missing_outputs(workdir), missing_outputs(workdir)
     # Every non-local job went through sbatch once: data preparation, each AL run, both benchmark steps.
-    suite = yaml.safe_load((REPO / "config.yaml").read_text())["suites"]["tiny"]
+    suite = tiny_suite()
     runs = len(tiny_run_csvs(workdir))
     assert len(submitted) == 1 + runs + 2 * len(suite["benchmarks"])
     slurm_ids = {slurm_id for _, slurm_id, _ in submitted}
@@ -98,10 +107,7 @@ LONG_BUDGET = 80  # 7 rounds of 10: room to cancel the run after its second roun
 
 
 def lengthen_tiny_runs(workdir: Path) -> None:
-    config_path = workdir / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    config["suites"]["tiny"]["experiments"]["tiny_mc"]["budget"] = LONG_BUDGET
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    change_config(workdir, lambda config: config["suites"]["tiny"]["experiments"]["tiny_mc"].update(budget=LONG_BUDGET))
 
 
 def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.05):
@@ -149,11 +155,11 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path
     # The profile as shipped: one GPU per AL run. The node declares two placeholder GPUs.
     with LocalSlurmCluster(tmp_path / "cluster", gpus=2) as cluster:
         env = {**cluster.env, **site_settings(gpus_per_job=1)}
-        command = [sys.executable, "-m", "snakemake", target, *SLURM_ARGS, *TINY]
+        command = snakemake_command(target, *SLURM_ARGS, *TINY)
         log_path = tmp_path / "snakemake.log"
         with open(log_path, "w") as log:
             process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "PYTHONPATH": str(REPO), **env})
+                                       env=snakemake_env(env))
         try:
             run_job = wait_for(lambda: next((job for job in cluster.jobs() if job["state"] == "RUNNING"
                                              and job["comment"].startswith("rule_run_al_")), None),

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from .helpers import (
     TINY,
+    change_config,
     copy_workflow,
     edited,
     edited_config,
@@ -120,9 +120,7 @@ def fresh_copy(tmp_path) -> Path:
 
 
 def break_tiny(workdir: Path, change) -> subprocess.CompletedProcess:
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    change(config["suites"]["tiny"]["experiments"]["tiny_mc"])
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    change_config(workdir, lambda config: change(config["suites"]["tiny"]["experiments"]["tiny_mc"]))
     return snakemake(workdir, "--dry-run", *TINY, check=False)
 
 
