@@ -11,6 +11,8 @@ import torch
 from sbadbal.data import DataNotFoundError, prepare_dataset
 from sbadbal.data import sources
 
+from ..system_packages import require_system
+
 
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 @pytest.mark.parametrize("name, folder", [("MNIST", "MNIST"), ("FMNIST", "FashionMNIST"), ("KMNIST", "KMNIST")])
@@ -218,8 +220,9 @@ def test_corrupt_svhn(tmp_path, fmt):
 DEBIAN_FMNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
-@pytest.mark.skipif(not (DEBIAN_FMNIST / "train-images-idx3-ubyte.gz").is_file(), reason="dataset-fashion-mnist not installed")
 def test_real_debian_fashion_mnist(tmp_path):
+    if not (DEBIAN_FMNIST / "train-images-idx3-ubyte.gz").is_file():
+        require_system("Debian's Fashion-MNIST is not installed; install it as root: apt-get install dataset-fashion-mnist")
     prepared = prepare_dataset("FMNIST", data_dir=tmp_path)  # an empty data dir: found at the system location
     assert (prepared.num_train, prepared.num_test) == (60_000, 10_000)
     assert prepared.train_targets.bincount().tolist() == [6000] * 10

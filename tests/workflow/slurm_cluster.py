@@ -42,6 +42,16 @@ def missing_programs() -> list[str]:
     return [name for name in (*DAEMONS, *CLIENTS) if shutil.which(name) is None]
 
 
+def missing_requirements() -> str | None:
+    """Why a cluster cannot start on this machine (missing programs, not root), or None."""
+    missing = missing_programs()
+    if missing:
+        return f"Slurm test cluster: {', '.join(missing)} not found; {INSTALL_HINT}"
+    if os.geteuid() != 0:
+        return "Slurm test cluster: slurmd must run as root to launch jobs; run the tests as root"
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -119,11 +129,9 @@ class LocalSlurmCluster:
                               timeout=60)
 
     def start(self, timeout_s: float = 60) -> LocalSlurmCluster:
-        missing = missing_programs()
+        missing = missing_requirements()
         if missing:
-            raise ClusterStartError(f"Slurm test cluster: {', '.join(missing)} not found; {INSTALL_HINT}")
-        if os.geteuid() != 0:
-            raise ClusterStartError("Slurm test cluster: slurmd must run as root to launch jobs; run the tests as root")
+            raise ClusterStartError(missing)
         for folder in ("munge", "state", "spool", "log", "devices"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         self._start_munge()

@@ -1,7 +1,9 @@
 """The workflow on a real Slurm: `snakemake --workflow-profile profiles/slurm` against a single-node cluster.
 
-The cluster (slurm_cluster.py) runs from Debian's slurm-wlm and munge, started and stopped by each test. If it
-cannot start, the test fails with the daemons' logs: these tests never skip. The profile is used as shipped;
+The cluster (slurm_cluster.py) runs from Debian's slurm-wlm and munge, started and stopped by each test. Where
+they are not installed (or the tests do not run as root) the cluster tests skip with the install command, and fail
+instead when SBADBAL_REQUIRE_SYSTEM_TESTS=1 (as in CI). Once the packages are there, a cluster that cannot start
+fails the test with the daemons' logs. The profile is used as shipped;
 only its site settings are given, through the environment variables its header documents.
 """
 
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from .helpers import (
     TINY,
@@ -27,7 +30,8 @@ from .helpers import (
     tiny_run_csvs,
     tiny_suite,
 )
-from .slurm_cluster import PARTITION, LocalSlurmCluster
+from ..system_packages import require_system
+from .slurm_cluster import PARTITION, LocalSlurmCluster, missing_requirements
 
 # Columns that depend only on the seeds, not on the machine's speed.
 DETERMINISTIC_COLUMNS = ["round", "labelled", "test_accuracy", "test_nll", "acquired_indices"]
@@ -60,13 +64,18 @@ def deterministic_part(csv: Path) -> pd.DataFrame:
     return pd.read_csv(csv, dtype={"acquired_indices": str}, keep_default_na=False)[DETERMINISTIC_COLUMNS]
 
 
+@pytest.fixture
+def slurm_installed() -> None:
+    require_system(missing_requirements())
+
+
 def show(capsys, text: str) -> None:
     """Into the test log even when the test passes: CI's log shows the Slurm job ids and the timings."""
     with capsys.disabled():
         sys.stdout.write(f"\n{text}\n")
 
 
-def test_tiny_suite_through_slurm_matches_the_local_run(tmp_path, timed_tiny_run, capsys):
+def test_tiny_suite_through_slurm_matches_the_local_run(slurm_installed, tmp_path, timed_tiny_run, capsys):
     tiny_run, local_seconds = timed_tiny_run
     workdir = copy_workflow(tmp_path / "workflow")
     with LocalSlurmCluster(tmp_path / "cluster", gpus=0) as cluster:
@@ -139,7 +148,7 @@ def rounds_done(checkpoint: Path) -> int:
         return 0
 
 
-def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path, capsys):
+def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(slurm_installed, tmp_path, capsys):
     workdir = copy_workflow(tmp_path / "workflow")
     lengthen_tiny_runs(workdir)
     csv = tiny_run_csvs(workdir)[-1]
@@ -198,7 +207,7 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(tmp_path
     assert len(undisturbed) == 1 + (LONG_BUDGET - 20) // 10
 
 
-def test_placeholder_gpus_are_bound_by_slurm(tmp_path):
+def test_placeholder_gpus_are_bound_by_slurm(slurm_installed, tmp_path):
     """Two --gpus=1 jobs on the test node each get a device of their own in CUDA_VISIBLE_DEVICES."""
     with LocalSlurmCluster(tmp_path / "cluster", gpus=2) as cluster:
         outputs = [tmp_path / f"job{index}.out" for index in range(2)]
