@@ -1,6 +1,8 @@
 """One-file prepared datasets (atomic, checksummed) and PreparedDataset's inputs (normalisation, augmentation)."""
 
+import errno
 import os
+import struct
 
 import pytest
 import torch
@@ -37,7 +39,8 @@ def test_roundtrip_keeps_everything(tmp_path):
         assert torch.equal(getattr(loaded, key), getattr(prepared, key))
     for key in store.SCALAR_FIELDS:
         assert getattr(loaded, key) == getattr(prepared, key)
-    assert loaded.metadata["sha256"] == prepared.metadata["sha256"] == store.tensors_sha256({k: getattr(prepared, k) for k in store.TENSOR_FIELDS})
+    assert loaded.metadata["sha256"] == prepared.metadata["sha256"] == store.prepared_checksum(loaded)
+    assert store.preparation_settings(loaded)["mean"] == [0.5, 0.4, 0.3] and store.preparation_settings(loaded)["options"] == {"k": [1, 2]}
     assert loaded.metadata["options"] == {"k": [1, 2]}
     indices = torch.tensor([0, 13, 23])
     assert torch.equal(loaded.train_inputs(indices), prepared.train_inputs(indices))  # noise included
@@ -86,14 +89,78 @@ def test_other_torch_files_are_refused(tmp_path):
 
 
 def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
-    def broken_save(obj, f):
-        with open(f, "wb") as handle:
-            handle.write(b"half")
+    def broken_save(obj, handle):
+        handle.write(b"half")
         raise OSError("disk full")
 
     monkeypatch.setattr(store.torch, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
         save_prepared(small_images(), tmp_path / "t.pt")
+    assert os.listdir(tmp_path) == []
+
+
+def _mnist5k_file_with_mean(tmp_path, new_mean):
+    """A real prepared MNIST5K file whose pickled normalisation mean (8 bytes) was overwritten in place."""
+    prepared = prepare_dataset("MNIST5K")
+    path = save_prepared(prepared, tmp_path / "results" / "tiny" / "data" / "MNIST5K.pt")
+    raw = path.read_bytes()
+    at = raw.index(struct.pack(">d", prepared.mean[0]))  # the first copy: fields["mean"], pickled as BINFLOAT
+    path.write_bytes(raw[:at] + struct.pack(">d", new_mean) + raw[at + 8 :])
+    return path
+
+
+def test_edited_normalisation_mean_fails_with_the_remake_command(tmp_path):
+    # Issue 13 item 2: this edit loaded silently (tensors-only checksum) and changed round-0 accuracy.
+    path = _mnist5k_file_with_mean(tmp_path, 0.5)
+    payload = torch.load(path, weights_only=True)
+    assert payload["fields"]["mean"] == [0.5]  # the edit took, and torch.load still accepts the file
+    with pytest.raises(ValueError, match="checksum mismatch") as error:
+        load_prepared(path)
+    assert str(path) in str(error.value)
+    assert f"snakemake --forcerun prepare_data {path} --config suite=tiny" in str(error.value)
+
+
+@pytest.mark.parametrize("edit", ["std", "num_classes", "noise_std", "options"])
+def test_every_stored_value_is_covered_by_the_checksum(tmp_path, edit):
+    path = save_prepared(small_images(), tmp_path / "t.pt")
+    payload = torch.load(path, weights_only=True)
+    if edit == "options":
+        payload["metadata"]["options"]["k"] = [1, 3]
+    elif edit == "std":
+        payload["fields"]["std"][0] = 0.21
+    elif edit == "num_classes":
+        payload["fields"]["num_classes"] = 4
+    else:
+        payload["fields"]["noise_std"] = 0.3
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        load_prepared(path)
+
+
+def test_a_file_of_the_tensors_only_format_is_refused_with_the_remake_hint(tmp_path):
+    path = save_prepared(small_images(), tmp_path / "t.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["format"] = "sbadbal.prepared/1"
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match=r"format sbadbal\.prepared/2.*--forcerun prepare_data"):
+        load_prepared(path)
+
+
+def test_full_disk_names_the_file_and_says_no_space(tmp_path, monkeypatch):
+    # Issue 13 item 8: torch's path writer reported "basic_ios::clear: iostream error" with no path.
+    # /dev/full makes the kernel answer every write with ENOSPC.
+    real_open = open
+
+    def open_dev_full(file, mode="r", *args, **kwargs):
+        return real_open("/dev/full", mode, *args, **kwargs) if str(file).endswith(".tmp") else real_open(file, mode, *args, **kwargs)
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("/dev/full is Linux-only")
+    monkeypatch.setattr("builtins.open", open_dev_full)
+    target = tmp_path / "MNIST5K.pt"
+    with pytest.raises(OSError, match="no space left on device") as error:
+        save_prepared(small_images(n=3000), target)
+    assert str(target) in str(error.value) and error.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
 
 
