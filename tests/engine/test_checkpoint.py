@@ -1,0 +1,173 @@
+"""Checkpoints carry a fingerprint and are checked on load (issue 13 items 1 and 5): a bad one starts afresh."""
+
+import json
+import logging
+import math
+
+import pytest
+
+from sbadbal.checkpoint import (
+    CHECKPOINT_VERSION,
+    Fingerprint,
+    RunState,
+    code_version,
+    load_checkpoint,
+    save_checkpoint,
+)
+from sbadbal.data import prepare_dataset
+from sbadbal.data.store import prepared_checksum, preparation_settings
+
+INITIAL = RunState(labelled=list(range(20)), validation=[90, 91])
+NUM_TRAIN, BUDGET = 100, 30
+
+
+def row(round_index, labelled, acquired, accuracy=50.0):
+    timed = bool(acquired)
+    return {"round": round_index, "labelled": labelled, "test_accuracy": accuracy, "test_nll": 1.5,
+            "train_seconds": 2.0, "score_seconds": 0.3 if timed else math.nan,
+            "acquisition_seconds": 0.1 if timed else math.nan, "acquired_indices": " ".join(map(str, acquired))}
+
+
+def two_rounds_done():
+    """A run with 20 initial labels, batches of 5, budget 30, killed after round 1."""
+    rows = [row(0, 20, range(20, 25)), row(1, 25, range(25, 30))]
+    return RunState(labelled=list(range(30)), validation=list(INITIAL.validation), rows=rows)
+
+
+def fingerprint(**changes):
+    parts = dict(spec={"algorithm": "BALD", "seed": 1, "training": {"milestones": (25, 40)}}, data_sha256="d" * 64,
+                 preparation={"mean": [0.1307], "noise_std": 0.0}, code_version="c" * 64)
+    return Fingerprint(**{**parts, **changes})
+
+
+def load(path, current=None):
+    return load_checkpoint(path, current or fingerprint(), initial=INITIAL, num_train=NUM_TRAIN, budget=BUDGET)
+
+
+def saved_then_edited(tmp_path, edit):
+    path = tmp_path / "seed1.csv.checkpoint.json"
+    save_checkpoint(path, fingerprint(), two_rounds_done())
+    saved = json.loads(path.read_text())
+    edit(saved)
+    path.write_text(json.dumps(saved))
+    return path
+
+
+def test_a_sound_checkpoint_resumes_as_saved(tmp_path):
+    path = tmp_path / "run.checkpoint.json"
+    save_checkpoint(path, fingerprint(), two_rounds_done())
+    saved = json.loads(path.read_text())
+    assert saved["version"] == CHECKPOINT_VERSION and saved["spec"]["algorithm"] == "BALD"
+    assert set(saved) == {"version", "spec", "fingerprint", "labelled", "validation", "rows"}
+    state = load(path)
+    assert state.labelled == list(range(30)) and state.validation == [90, 91] and len(state.rows) == 2
+    assert load(tmp_path / "absent.json") is None
+
+
+def test_a_finished_run_at_the_budget_is_accepted(tmp_path):
+    def finish(saved):
+        saved["rows"].append(row(2, 30, []))
+
+    assert len(load(saved_then_edited(tmp_path, finish)).rows) == 3
+
+
+def _fake_finished_row(saved):
+    # Issue 13 item 5: one fake finished row with accuracy 99.9 was accepted as the whole run.
+    saved["rows"] = [row(0, 20, [], accuracy=99.9)]
+    saved["labelled"] = list(range(20))
+
+
+def _duplicate_index(saved):
+    saved["rows"][1]["acquired_indices"] = "24 26 27 28 29"
+    saved["labelled"] = list(range(25)) + [24, 26, 27, 28, 29]
+
+
+def _short_labelled(saved):
+    saved["labelled"] = saved["labelled"][:27]
+
+
+def _text_in_a_number(saved):
+    saved["rows"][0]["test_accuracy"] = "12.3"
+
+
+def _rows_misnumbered(saved):
+    saved["rows"][1]["round"] = 3
+
+
+def _outside_the_pool(saved):
+    saved["rows"][1]["acquired_indices"] = "25 26 27 28 500"
+    saved["labelled"][-1] = 500
+
+
+def _nan_accuracy(saved):
+    saved["rows"][1]["test_accuracy"] = float("nan")
+
+
+def _labelled_count_off(saved):
+    saved["rows"][1]["labelled"] = 26
+
+
+@pytest.mark.parametrize(
+    "edit,reason",
+    [
+        (_fake_finished_row, "finished run ends at the budget of 30"),
+        (_duplicate_index, "index 24 is acquired twice"),
+        (_short_labelled, r"labelled \(27 indices\) is not the initial set plus the acquired indices"),
+        (_text_in_a_number, "column 'test_accuracy': expected a number, got '12.3'"),
+        (_rows_misnumbered, "numbered 0..n-1"),
+        (_outside_the_pool, "index 500 lies outside the pool of 100"),
+        (_nan_accuracy, "column 'test_accuracy': missing or non-finite"),
+        (_labelled_count_off, "does not add up"),
+    ],
+)
+def test_an_inconsistent_checkpoint_warns_and_starts_afresh(tmp_path, caplog, edit, reason):
+    path = saved_then_edited(tmp_path, edit)
+    with caplog.at_level(logging.WARNING), pytest.warns(UserWarning, match=reason):
+        assert load(path) is None
+    assert f"checkpoint {path} is unreadable" in caplog.text and "starting this run afresh" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "changed,named",
+    [
+        (dict(data_sha256="e" * 64), "prepared data (content checksum)"),
+        (dict(preparation={"mean": [0.1307], "noise_std": 0.3}), "data preparation settings"),
+        (dict(spec={"algorithm": "BALD", "seed": 2, "training": {"milestones": [25, 40]}}), "run spec"),
+        (dict(code_version="f" * 64), "code version"),
+    ],
+)
+def test_a_checkpoint_made_under_other_conditions_is_discarded_saying_which(tmp_path, caplog, changed, named):
+    path = tmp_path / "run.checkpoint.json"
+    save_checkpoint(path, fingerprint(), two_rounds_done())
+    with caplog.at_level(logging.WARNING), pytest.warns(UserWarning, match="different run configuration"):
+        assert load(path, fingerprint(**changed)) is None
+    assert named in caplog.text and "starting this run afresh" in caplog.text
+
+
+def test_a_checkpoint_of_the_earlier_version_is_discarded(tmp_path):
+    def version_one(saved):
+        saved["version"] = 1
+        del saved["fingerprint"]
+
+    with pytest.warns(UserWarning, match="checkpoint version 1"):
+        assert load(saved_then_edited(tmp_path, version_one)) is None
+
+
+def test_the_issues_noise_change_changes_the_data_fingerprint():
+    # Issue 13 item 1: RMNIST5K rerun with noise_std 0.3 resumed a checkpoint made without noise.
+    clean, noisy = prepare_dataset("RMNIST5K", repeats=2), prepare_dataset("RMNIST5K", repeats=2, noise_std=0.3)
+    assert prepared_checksum(clean) != prepared_checksum(noisy)
+    assert preparation_settings(clean)["noise_std"] == 0.0 and preparation_settings(noisy)["noise_std"] == 0.3
+    assert prepared_checksum(clean) == prepared_checksum(prepare_dataset("RMNIST5K", repeats=2))
+
+
+def test_code_version_follows_content_not_location(tmp_path):
+    def tree(folder, loop_text):
+        (folder / "sbadbal").mkdir(parents=True)
+        (folder / "sbadbal" / "loop.py").write_text(loop_text)
+        (folder / "sbadbal" / "models.py").write_text("MODELS = 1\n")
+        return [folder / "sbadbal" / "loop.py", folder / "sbadbal" / "models.py"]
+
+    here, clone, edited = tree(tmp_path / "a", "X = 1\n"), tree(tmp_path / "b", "X = 1\n"), tree(tmp_path / "c", "X = 2\n")
+    assert code_version(here) == code_version(clone) != code_version(edited)
+    assert code_version(here) != code_version(here[:1])
