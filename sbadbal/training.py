@@ -26,6 +26,48 @@ from sbadbal.uncertainty import Posterior, accuracy_and_nll, predict_log_probs
 
 PROTOCOLS = ("iterations", "epochs")
 
+# Log-probabilities (or a loss) beyond this magnitude mean logits a million apart: no converging network gives
+# them, an exploding one does. With lr 1e6 the loss stayed finite (0) while outputs reached -1e32 and the test
+# NLL 1e31 at 10 % accuracy, so checking for NaN/inf alone would pass that run.
+EXPLODED_MAGNITUDE = 1e6
+# Training steps between divergence checks: each check waits for the device, so not every step.
+DIVERGENCE_CHECK_EVERY = 32
+
+
+class DivergenceError(RuntimeError):
+    """Training or evaluation produced non-finite or exploded numbers; the message names the likely cause.
+
+    The loop re-raises it with the run and round: `raise error.located(run=..., round_index=...) from error`.
+    """
+
+    def located(self, *, run: str, round_index: int) -> "DivergenceError":
+        return type(self)(f"{run}, round {round_index}: {self}")
+
+
+def _likely_cause(lr: float | None) -> str:
+    value = f" (training.lr = {lr:g})" if lr is not None else " (training.lr)"
+    return f"the likely cause is a learning rate too high for this model{value}: lower training.lr"
+
+
+def check_finite_metrics(accuracy: float, nll: float, *, run: str, round_index: int, lr: float | None = None) -> None:
+    """Fail on a test metric that is not a number a trained model can give (NaN, inf, an exploded NLL)."""
+    sound = math.isfinite(accuracy) and 0.0 <= accuracy <= 100.0 and math.isfinite(nll) and 0.0 <= nll <= EXPLODED_MAGNITUDE
+    if not sound:
+        raise DivergenceError(
+            f"{run}, round {round_index}: test accuracy {accuracy!r} / NLL {nll!r} is not finite or exploded "
+            f"(NLL above {EXPLODED_MAGNITUDE:g}); the model diverged; " + _likely_cause(lr)
+        )
+
+
+def check_finite_log_probs(log_probs: torch.Tensor, *, what: str, lr: float | None = None) -> None:
+    """Fail on NaN/inf log-probabilities (pool scores, the benchmark's scored pool) before they are used or saved."""
+    bad = int((~torch.isfinite(log_probs)).sum())
+    if bad:
+        raise DivergenceError(
+            f"{what}: {bad} of {log_probs.numel()} log-probabilities are NaN or infinite, so the model diverged; "
+            + _likely_cause(lr)
+        )
+
 
 @dataclass(frozen=True)
 class IterationsProtocol:
@@ -195,11 +237,39 @@ def train_network(
     raise ValueError(f"unknown training protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
 
 
-def _step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> None:
+def _step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One optimiser step; returns the step's largest |loss| or |log-probability| (a device scalar, no sync)."""
     optimizer.zero_grad(set_to_none=True)
-    loss = F.nll_loss(model(x), y)
+    log_probs = model(x)
+    loss = F.nll_loss(log_probs, y)
     loss.backward()
     optimizer.step()
+    return torch.maximum(loss.detach().abs(), log_probs.detach().abs().amax())
+
+
+class _DivergenceWatch:
+    """The largest |loss| / |log-probability| seen so far, checked every DIVERGENCE_CHECK_EVERY steps and at the end."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+        self.worst: torch.Tensor | None = None
+        self.steps = 0
+
+    def add(self, magnitude: torch.Tensor) -> None:
+        self.worst = magnitude if self.worst is None else torch.maximum(self.worst, magnitude)
+        self.steps += 1
+        if self.steps % DIVERGENCE_CHECK_EVERY == 0:
+            self.check()
+
+    def check(self, model: nn.Module | None = None) -> None:
+        worst = float(self.worst) if self.worst is not None else 0.0
+        if not worst <= EXPLODED_MAGNITUDE:  # NaN fails this comparison too
+            raise DivergenceError(
+                f"training diverged by step {self.steps}: the loss or log-probabilities reached {worst:g} "
+                f"(NaN/inf or beyond {EXPLODED_MAGNITUDE:g}); " + _likely_cause(self.lr)
+            )
+        if model is not None and not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+            raise DivergenceError(f"training diverged at step {self.steps}: the weights are NaN or infinite; " + _likely_cause(self.lr))
 
 
 def _train_iterations(model, dataset, indices_L, protocol: IterationsProtocol, generator, device) -> TrainingReport:
@@ -208,10 +278,12 @@ def _train_iterations(model, dataset, indices_L, protocol: IterationsProtocol, g
     draws = fixed_length_draws(len(indices_L), protocol.iterations, generator)
     model.train()
     report = TrainingReport()
+    watch = _DivergenceWatch(protocol.lr)
     for start in range(0, len(draws), protocol.batch_size):
         x, y = source.batch(draws[start : start + protocol.batch_size], generator)
-        _step(model, optimizer, x, y)
+        watch.add(_step(model, optimizer, x, y))
         report.steps += 1
+    watch.check(model)
     return report
 
 
@@ -230,14 +302,16 @@ def _train_epochs(
     method = "mc_dropout" if hasattr(model, "mc_forward") else "ensemble"
     validation_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
     report = TrainingReport()
+    watch = _DivergenceWatch(protocol.lr)
     best_state = None
     for epoch in range(protocol.epochs):
         model.train()
         order = torch.randperm(len(indices_L), generator=generator)
         for start in range(0, len(order), protocol.batch_size):
             x, y = source.batch(order[start : start + protocol.batch_size], generator)
-            _step(model, optimizer, x, y)
+            watch.add(_step(model, optimizer, x, y))
             report.steps += 1
+        watch.check(model)  # once an epoch: a diverged epoch must not be kept as the best-validation weights
         scheduler.step()
         report.epochs = epoch + 1
         if validation_V is None:

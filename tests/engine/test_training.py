@@ -1,12 +1,18 @@
 """Training protocols: the seed's draws, reproducibility, best-validation checkpoint, augmentation scope."""
 
+import math
+import re
+
 import pytest
 import torch
 
 from sbadbal.models import build_model
 from sbadbal.training import (
+    DivergenceError,
     EpochsProtocol,
     IterationsProtocol,
+    check_finite_log_probs,
+    check_finite_metrics,
     fixed_length_draws,
     protocol_from_config,
     protocol_to_config,
@@ -125,3 +131,54 @@ def test_augmentation_reaches_training_batches_only():
 def test_bad_protocol_configs_raise_one_clear_error(config, message):
     with pytest.raises(ValueError, match=message):
         protocol_from_config(config)
+
+
+# ------------------------------------------------------------------ divergence (issue 13 item 4)
+
+
+@pytest.fixture(scope="module")
+def mnist5k():
+    from sbadbal.data import prepare_dataset
+
+    return prepare_dataset("MNIST5K")
+
+
+@pytest.mark.parametrize("lr", [1e6, 1e20])
+def test_a_diverging_training_fails_naming_the_learning_rate(mnist5k, lr):
+    # lr 1e6: the loss stayed finite (0) while log-probabilities exploded (test NLL ~1e31, exit code 0);
+    # lr 1e20: NaN everywhere, and the error came later from the log-probabilities, naming neither run nor round.
+    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
+    protocol = IterationsProtocol(iterations=192, batch_size=64, lr=lr)
+    with pytest.raises(DivergenceError, match=rf"diverged.*learning rate.*training\.lr = {re.escape(f'{lr:g}')}\): lower training\.lr") as error:
+        train_network(model, mnist5k, list(range(40)), protocol, seed=1)
+    located = error.value.located(run="tiny/MNIST5K b5 BALD seed1", round_index=3)
+    assert isinstance(located, DivergenceError)
+    assert str(located).startswith("tiny/MNIST5K b5 BALD seed1, round 3: training diverged")
+
+
+def test_an_ordinary_learning_rate_passes_the_divergence_watch(mnist5k):
+    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
+    report = train_network(model, mnist5k, list(range(40)), IterationsProtocol(iterations=192, batch_size=64), seed=1)
+    assert report.steps == 3
+
+
+def test_a_diverging_epochs_training_fails_too():
+    data = blobs(num_train=300)
+    protocol = EpochsProtocol(epochs=2, batch_size=16, lr=1e20, milestones=(1,), validation_size=100)
+    with pytest.raises(DivergenceError, match=r"training\.lr = 1e\+20"):
+        train_network(_mlp(), data, list(range(24)), protocol, seed=3, validation_indices=list(range(200, 300)))
+
+
+@pytest.mark.parametrize("accuracy,nll", [(10.0, math.nan), (10.0, 3.8e33), (math.nan, 2.3), (1e9, 2.3)])
+def test_a_non_finite_or_exploded_test_metric_names_run_and_round(accuracy, nll):
+    with pytest.raises(DivergenceError, match=r"^MNIST5K seed 1, round 4: test accuracy .*diverged.*training\.lr = 1e\+06"):
+        check_finite_metrics(accuracy, nll, run="MNIST5K seed 1", round_index=4, lr=1e6)
+    check_finite_metrics(61.5, 1.2, run="MNIST5K seed 1", round_index=4)
+
+
+def test_non_finite_log_probabilities_are_refused():
+    log_probs = torch.log_softmax(torch.zeros(5, 3, 10), dim=-1)
+    check_finite_log_probs(log_probs, what="pool log-probabilities")
+    log_probs[2, 1, 0] = float("nan")
+    with pytest.raises(DivergenceError, match=r"^pool log-probabilities of run x, round 0: 1 of 150 .*NaN"):
+        check_finite_log_probs(log_probs, what="pool log-probabilities of run x, round 0")
