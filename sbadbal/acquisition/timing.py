@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ..runtime import synchronize
+from ..runtime import load_average, synchronize
 from .registry import DEFAULT_CHUNK_SIZE, acquire, canonical_name, is_stochastic
 
 # A warm-up call is made first when a single call is expected to be cheap (below this many seconds).
@@ -91,6 +91,7 @@ def time_acquisition(
     """Median seconds over `repeats` calls of acquire() (after one untimed warm-up call when a call takes under
     WARMUP_IF_BELOW_SECONDS) and the largest peak memory of those calls (see measure_call; memory_method says which
     measure was used). Stochastic functions get torch.Generator().manual_seed(seed) afresh for every call.
+    The 1-minute load average before and after the calls says whether the machine was busy meanwhile.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
@@ -104,6 +105,7 @@ def time_acquisition(
             canonical, log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, progress=progress, **dict(params or {})
         )
 
+    load_before = load_average()
     first_seconds, first_peak, batch = measure_call(one_call, device)
     measured = [] if first_seconds < WARMUP_IF_BELOW_SECONDS else [(first_seconds, first_peak)]
     while len(measured) < repeats:
@@ -122,5 +124,7 @@ def time_acquisition(
         device=str(device),
         dtype=str(log_probs_N_K_C.dtype).removeprefix("torch."),
         repeats=len(measured),
+        load_average_before=load_before,
+        load_average_after=load_average(),
         indices=list(batch.indices),
     )
