@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["recover"], ["unlock"]):  # before argparse: snakemake's own options pass through untouched
+        from sbadbal.recovery import main as recover
+
+        return recover(argv)
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -25,8 +25,10 @@ TENSOR_FIELDS = ("base_train_x", "base_train_y", "test_x", "test_y")
 SCALAR_FIELDS = ("name", "num_classes", "kind", "mean", "std", "augmentation", "repeats", "noise_std", "noise_seed")
 # The settings a run's rows depend on besides the arrays: the fields and how the data were prepared.
 SETTINGS_METADATA_KEYS = ("spec", "options")
+# `--force PATH` reruns that one prepare_data job even when the file looks up to date (a corrupt file does);
+# `--forcerun prepare_data PATH` would take PATH as another forcerun item and rerun the whole suite.
 REMAKE_HINT = (
-    "remake it: `snakemake --forcerun prepare_data {path} --config suite={suite}` "
+    "remake it with the pipeline's rule prepare_data: `snakemake --cores 1 --force {path} --config suite={suite}` "
     "(or `python -m sbadbal prepare DATASET --out {path}`)"
 )
 

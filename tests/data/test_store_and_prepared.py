@@ -117,7 +117,7 @@ def test_edited_normalisation_mean_fails_with_the_remake_command(tmp_path):
     with pytest.raises(ValueError, match="checksum mismatch") as error:
         load_prepared(path)
     assert str(path) in str(error.value)
-    assert f"snakemake --forcerun prepare_data {path} --config suite=tiny" in str(error.value)
+    assert f"snakemake --cores 1 --force {path} --config suite=tiny" in str(error.value)
 
 
 @pytest.mark.parametrize("edit", ["std", "num_classes", "noise_std", "options"])
@@ -142,7 +142,7 @@ def test_a_file_of_the_tensors_only_format_is_refused_with_the_remake_hint(tmp_p
     payload = torch.load(path, weights_only=True)
     payload["format"] = "sbadbal.prepared/1"
     torch.save(payload, path)
-    with pytest.raises(ValueError, match=r"format sbadbal\.prepared/2.*--forcerun prepare_data"):
+    with pytest.raises(ValueError, match=r"format sbadbal\.prepared/2.*snakemake --cores 1 --force"):
         load_prepared(path)
 
 
