@@ -62,6 +62,15 @@ class Fingerprint:
              "code_version": self.code_version}, sort_keys=True, default=str))
 
 
+def run_fingerprint(prepared: Any, spec_config: Mapping[str, Any], source_files: Iterable[str | os.PathLike]) -> Fingerprint:
+    """The fingerprint of a run on a loaded PreparedDataset: `spec_config` is RunSpec.to_config(), `source_files`
+    the library modules the run imports."""
+    from sbadbal.data.store import preparation_settings, prepared_checksum  # torch only when a dataset is at hand
+
+    return Fingerprint(spec=dict(spec_config), data_sha256=prepared_checksum(prepared),
+                       preparation=preparation_settings(prepared), code_version=code_version(source_files))
+
+
 def code_version(paths: Iterable[str | os.PathLike], *, root: str | os.PathLike | None = None) -> str:
     """sha256 over the given source files (names relative to `root`, default their common folder, and bytes).
 

@@ -11,6 +11,7 @@ from sbadbal.checkpoint import (
     Fingerprint,
     RunState,
     code_version,
+    run_fingerprint,
     load_checkpoint,
     save_checkpoint,
 )
@@ -171,3 +172,17 @@ def test_code_version_follows_content_not_location(tmp_path):
     here, clone, edited = tree(tmp_path / "a", "X = 1\n"), tree(tmp_path / "b", "X = 1\n"), tree(tmp_path / "c", "X = 2\n")
     assert code_version(here) == code_version(clone) != code_version(edited)
     assert code_version(here) != code_version(here[:1])
+
+
+def test_run_fingerprint_of_a_prepared_dataset(tmp_path):
+    import sbadbal.checkpoint
+    import sbadbal.runfiles
+
+    sources = [sbadbal.checkpoint.__file__, sbadbal.runfiles.__file__]
+    clean = run_fingerprint(prepare_dataset("MNIST5K"), {"seed": 1}, sources)
+    assert clean.spec == {"seed": 1} and clean.preparation["mean"] == [0.1307] and clean.code_version == code_version(sources)
+    path = tmp_path / "run.checkpoint.json"
+    save_checkpoint(path, clean, two_rounds_done())
+    with pytest.warns(UserWarning, match=r"prepared data \(content checksum\), data preparation settings differ"):
+        load_checkpoint(path, run_fingerprint(prepare_dataset("MNIST5K", test_fraction=0.3), {"seed": 1}, sources),
+                        initial=INITIAL, num_train=NUM_TRAIN, budget=BUDGET)
