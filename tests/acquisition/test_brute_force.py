@@ -213,3 +213,30 @@ def test_lbb_with_weight_two_departs_from_batchbald_on_a_constructed_pool(device
     assert acquire("BatchBALD", log_probs, 2).indices == [0, 1]
     assert acquire("LBB", log_probs, 2).indices == [0, 1]
     assert acquire("LBB", log_probs, 2, pair_weight=2.0).indices == [0, 2]
+
+
+@pytest.mark.parametrize("shape", TINY_SHAPES)
+def test_batch_joint_mi_matches_enumeration(shape, device, log_probs_factory):
+    from sbadbal.acquisition.diagnostics import batch_joint_mi
+
+    N, K, C = shape
+    log_probs = log_probs_factory(N, K, C, seed=200 + N, device=device)
+    probs = log_probs.cpu().exp()
+    for picks in ([2], [0, 3], [4, 1, 5], list(range(N - 1, -1, -1))):
+        expected = brute_joint_mutual_information(probs, picks)
+        assert batch_joint_mi(log_probs, picks, num_samples=C ** (len(picks) - 1)) == pytest.approx(expected, abs=1e-10)
+
+
+def test_sampled_batch_joint_mi_estimates_enumeration(device, log_probs_factory):
+    """8 picks, C = 3: 3^7 = 2187 configurations enumerated vs 1000 drawn (standard deviation 0.05 nats here)."""
+    from sbadbal.acquisition.diagnostics import batch_joint_mi
+
+    log_probs = log_probs_factory(12, 10, 3, seed=41, device=device)
+    picks = [0, 2, 3, 5, 7, 8, 10, 11]
+    exact = brute_joint_mutual_information(log_probs.cpu().exp(), picks)
+    estimates = [batch_joint_mi(log_probs, picks, num_samples=1000, seed=seed) for seed in range(8)]
+    assert len(set(estimates)) == 8, "each seed must draw its own configurations"
+    assert batch_joint_mi(log_probs, picks, num_samples=1000, seed=3) == estimates[3], "a seed fixes the estimate"
+    for estimate in estimates:
+        assert estimate == pytest.approx(exact, abs=0.2)
+    assert sum(estimates) / len(estimates) == pytest.approx(exact, abs=0.05)
