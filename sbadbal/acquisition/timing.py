@@ -89,8 +89,9 @@ def time_acquisition(
     progress: bool | None = False,
 ) -> dict[str, Any]:
     """Median seconds over `repeats` calls of acquire() (after one untimed warm-up call when a call takes under
-    WARMUP_IF_BELOW_SECONDS) and the largest peak memory of those calls (see measure_call; memory_method says which
-    measure was used). Stochastic functions get torch.Generator().manual_seed(seed) afresh for every call.
+    WARMUP_IF_BELOW_SECONDS), every timed call's seconds (repeat_seconds, space-separated) and the largest peak
+    memory of those calls (see measure_call; memory_method says which measure was used). Stochastic functions get
+    torch.Generator().manual_seed(seed) afresh for every call.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
@@ -122,5 +123,7 @@ def time_acquisition(
         device=str(device),
         dtype=str(log_probs_N_K_C.dtype).removeprefix("torch."),
         repeats=len(measured),
+        # Every timed call, space-separated (one CSV cell), so that tables can show the spread, not only the median.
+        repeat_seconds=" ".join(f"{seconds:.6g}" for seconds, _ in measured),
         indices=list(batch.indices),
     )
