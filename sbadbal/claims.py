@@ -170,6 +170,8 @@ def first_acquisition_ratio(runs: pd.DataFrame, numerator: str, denominator: str
 def _repeat_seconds(row: pd.Series) -> list[float]:
     """Per-call seconds of a benchmark row (repeat_seconds: space-separated), or [] when the table lacks them."""
     cell = row.get("repeat_seconds")
+    if isinstance(cell, (int, float)) and math.isfinite(cell):
+        return [float(cell)]  # one repeat reads back from CSV as a number
     if not isinstance(cell, str) or not cell.strip():
         return []
     return [float(value) for value in cell.replace(",", " ").strip("[] ").split()]
@@ -255,20 +257,26 @@ def _speed(algorithm: str, baseline: str, rule: Rule) -> tuple[Comparison, ...]:
             Comparison(algorithm, baseline, "speedup_first_acquisition", rule))
 
 
-CLAIMS: tuple[Claim, ...] = (
-    Claim("(i)", "LBB is much faster than BatchBALD",
-          _speed("LBB", "BatchBALD", MUCH_FASTER) + _speed("BALD", "LBB", CONTEXT)),
-    Claim("(ii)", "LBB and PLBB are as accurate as or better than BatchBALD and BALD", tuple(
-        Comparison(algorithm, baseline, "accuracy_at_budget", NON_INFERIOR)
-        for algorithm in ("LBB", "PLBB") for baseline in ("BatchBALD", "BALD"))),
-    Claim("(iii)", "The power variants are strong", (
-        Comparison("PLBB", "LBB", "accuracy_at_budget", NON_INFERIOR),
-        Comparison("PowerBALD", "BALD", "accuracy_at_budget", NON_INFERIOR),
-        Comparison("PLBB", "BatchBALD", "accuracy_at_budget", NON_INFERIOR),
-        Comparison("PLBB", "Random", "accuracy_at_budget", BETTER_THAN_RANDOM),
-        Comparison("PowerBALD", "Random", "accuracy_at_budget", BETTER_THAN_RANDOM),
-    )),
-)
+def paper_claims(lbb: str = "LBB", plbb: str = "PLBB") -> tuple[Claim, ...]:
+    """The three claims with the names of the LBB and PLBB under test (paper_claims("LBB-code", "PLBB-code") asks
+    them of the original code's methods)."""
+    return (
+        Claim("(i)", f"{lbb} is much faster than BatchBALD",
+              _speed(lbb, "BatchBALD", MUCH_FASTER) + _speed("BALD", lbb, CONTEXT)),
+        Claim("(ii)", f"{lbb} and {plbb} are as accurate as or better than BatchBALD and BALD", tuple(
+            Comparison(algorithm, baseline, "accuracy_at_budget", NON_INFERIOR)
+            for algorithm in (lbb, plbb) for baseline in ("BatchBALD", "BALD"))),
+        Claim("(iii)", "The power variants are strong", (
+            Comparison(plbb, lbb, "accuracy_at_budget", NON_INFERIOR),
+            Comparison("PowerBALD", "BALD", "accuracy_at_budget", NON_INFERIOR),
+            Comparison(plbb, "BatchBALD", "accuracy_at_budget", NON_INFERIOR),
+            Comparison(plbb, "Random", "accuracy_at_budget", BETTER_THAN_RANDOM),
+            Comparison("PowerBALD", "Random", "accuracy_at_budget", BETTER_THAN_RANDOM),
+        )),
+    )
+
+
+CLAIMS: tuple[Claim, ...] = paper_claims()
 
 
 def decide(rule: Rule, interval: Interval, parameters: Mapping[str, float]) -> str:

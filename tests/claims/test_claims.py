@@ -16,6 +16,7 @@ from sbadbal.claims import (
     Interval,
     NON_INFERIOR,
     MUCH_FASTER,
+    paper_claims,
     bench_ratio,
     claim_verdicts,
     claims_table,
@@ -183,3 +184,19 @@ def test_parameters_are_validated_and_rendered():
     assert (strict, lenient) == ("not reproduced", "reproduced")
     text = markdown_claims(claims_table(runs, None), {"accuracy_margin": 5.0})
     assert "accuracy_margin = 5" in text and "| claim |" in text and "not run" in text
+
+
+def test_claims_can_be_asked_of_the_original_codes_methods():
+    runs = make_runs({"LBB-code": [80.0] * 5, "PLBB-code": [81.0] * 5, "BatchBALD": [78.0] * 5, "BALD": [77.0] * 5})
+    table = claims_table(runs, None, claims=paper_claims("LBB-code", "PLBB-code"))
+    verdicts = table.set_index("comparison")["verdict"]
+    assert verdicts["LBB-code - BatchBALD, accuracy points"] == "reproduced"
+    assert verdicts["PLBB-code - LBB-code, accuracy points"] == "reproduced"
+    assert table["claim"].iloc[0] == "(i) LBB-code is much faster than BatchBALD"
+
+
+def test_timing_table_read_back_from_csv(tmp_path):
+    path = tmp_path / "timings.csv"
+    bench_table(True).to_csv(path, index=False)
+    ratio, case = bench_ratio(pd.read_csv(path), "BatchBALD", "LBB")
+    assert case == (1000, 20) and ratio.n == 3 and ratio.ci_low < 20.0 < ratio.ci_high
