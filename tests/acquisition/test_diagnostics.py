@@ -141,3 +141,22 @@ def test_batch_diagnostics_columns_and_not_applicable(device, log_probs_factory)
     assert row["batch_copies"] is None and row["batch_nonpositive_gains"] is None
     empty = batch_diagnostics(log_probs, [], algorithm="BALD")
     assert math.isnan(empty["batch_joint_mi"]) and math.isnan(empty["batch_sum_bald"])
+
+
+def test_diagnostics_show_balds_redundancy_on_a_repeated_pool():
+    """Three exact copies of 12 base points (pool index i + r * 12), sharp per-sample predictions, K = 64 so that the
+    joint MI (at most log K) does not saturate within 4 picks: top-b BALD takes copies of its best point, BatchBALD
+    and LBB do not, and the joint MI says how redundant BALD's batch is."""
+    generator = torch.Generator().manual_seed(8)
+    base_log_probs = torch.log_softmax(torch.randn(12, 64, 4, generator=generator, dtype=torch.float64) * 8, dim=-1)
+    log_probs = base_log_probs.repeat(3, 1, 1)
+    rows = {}
+    for name in ("BALD", "BatchBALD", "LBB"):
+        batch = acquire(name, log_probs, 4, generator=torch.Generator().manual_seed(0))
+        rows[name] = batch_diagnostics(log_probs, batch.indices, algorithm=name, scores=batch.scores,
+                                       pick_base_indices=base_indices(batch.indices, 12), labelled_base_indices=[])
+    assert rows["BALD"]["batch_copies"] == 2  # the best base point three times
+    assert rows["BatchBALD"]["batch_copies"] == 0 and rows["LBB"]["batch_copies"] == 0
+    assert rows["BALD"]["batch_joint_mi"] < 0.6 * rows["BALD"]["batch_sum_bald"]
+    assert rows["BALD"]["batch_joint_mi"] < rows["BatchBALD"]["batch_joint_mi"]
+    assert rows["LBB"]["batch_nonpositive_gains"] == 0 and rows["BALD"]["batch_nonpositive_gains"] is None
