@@ -124,7 +124,9 @@ def _final_rows(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.sort_values("round").groupby("seed", sort=True).tail(1).set_index("seed")
 
 
-def paired_seed_differences(runs: pd.DataFrame, algorithm: str, baseline: str, metric: str = "test_accuracy") -> pd.DataFrame:
+def paired_seed_differences(
+    runs: pd.DataFrame, algorithm: str, baseline: str, metric: str = "test_accuracy"
+) -> pd.DataFrame:
     """Per seed both algorithms ran: the difference at the budget and of the mean over the common label counts.
 
     `runs`: one experiment and batch size. Columns: seed, at_budget, mean_over_rounds (algorithm minus baseline).
@@ -189,7 +191,9 @@ def bench_case(timings: pd.DataFrame, algorithms: tuple[str, ...]) -> tuple[int,
     return max(complete.index)
 
 
-def bench_ratio(timings: pd.DataFrame | None, numerator: str, denominator: str, confidence: float = 0.95) -> tuple[Interval, tuple[int, int] | None]:
+def bench_ratio(
+    timings: pd.DataFrame | None, numerator: str, denominator: str, confidence: float = 0.95
+) -> tuple[Interval, tuple[int, int] | None]:
     """Ratio of median seconds at bench_case; Welch log-interval over the repeats when repeat_seconds is present."""
     case = bench_case(timings, (numerator, denominator))
     if case is None:

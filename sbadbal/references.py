@@ -175,7 +175,8 @@ def reference_comparison(runs: pd.DataFrame | None, reference_entries: Iterable[
     for reference in reference_entries:
         if reference.quantity != "test_accuracy":
             continue
-        ours_runs = runs if runs is not None else pd.DataFrame(columns=["batch_size", "algorithm", "seed", "labelled", "test_accuracy"])
+        ours_runs = runs if runs is not None else pd.DataFrame(
+            columns=["batch_size", "algorithm", "seed", "labelled", "test_accuracy"])
         batch_size = reference.setting.get("batch_size")
         if batch_size is not None and "batch_size" in ours_runs:
             ours_runs = ours_runs[ours_runs["batch_size"] == batch_size]

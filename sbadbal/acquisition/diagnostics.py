@@ -146,7 +146,8 @@ def batch_diagnostics(
     (dataset not repeated) and batch_nonpositive_gains (scores are not gains); an empty batch has NaN MI values.
     """
     if len(picks) == 0:
-        return {"batch_joint_mi": math.nan, "batch_sum_bald": math.nan, "batch_copies": None, "batch_nonpositive_gains": None}
+        return {"batch_joint_mi": math.nan, "batch_sum_bald": math.nan, "batch_copies": None,
+                "batch_nonpositive_gains": None}
     gains_apply = scores is not None and scores_are_gains(algorithm)
     copies_apply = pick_base_indices is not None and labelled_base_indices is not None
     return {
