@@ -73,9 +73,9 @@ _SPECS = (
     AlgorithmSpec("BatchBALD", get_batchbald_batch, True, {"num_samples": 100_000}, ("BB", "batch_bald", "batch-bald"),
                   "greedy joint mutual information; exact while C^|S| <= num_samples, importance-sampled beyond "
                   "(needs a generator only then)"),
-    AlgorithmSpec("LBB", get_lbb_batch, False, {"pair_weight": 2.0}, ("large_batchbald", "large-batchbald"),
+    AlgorithmSpec("LBB", get_lbb_batch, False, {"pair_weight": 1.0}, ("large_batchbald", "large-batchbald"),
                   "greedy BALD(j) - pair_weight * sum_{i in S} I(y_i; y_j) (the authors' stated objective)"),
-    AlgorithmSpec("PLBB", get_plbb_batch, True, {"alpha": 5.0, "pair_weight": 2.0}, ("power_lbb", "power-lbb"),
+    AlgorithmSpec("PLBB", get_plbb_batch, True, {"alpha": 5.0, "pair_weight": 1.0}, ("power_lbb", "power-lbb"),
                   "power-sampled greedy LBB: draw proportionally to max(gain, 0)^alpha, update gains, repeat"),
     AlgorithmSpec("LBB-code", get_lbb_code_batch, False, {"code_chunk_size": 1024}, ("lbb_code", "LBBcode", "seed_lbb"),
                   "the seed code's LBB: top-b of BALD + T over fixed pool chunks of code_chunk_size rows"),

@@ -89,8 +89,9 @@ def time_acquisition(
     progress: bool | None = False,
 ) -> dict[str, Any]:
     """Median seconds over `repeats` calls of acquire() (after one untimed warm-up call when a call takes under
-    WARMUP_IF_BELOW_SECONDS) and the largest peak memory of those calls (see measure_call; memory_method says which
-    measure was used). Stochastic functions get torch.Generator().manual_seed(seed) afresh for every call.
+    WARMUP_IF_BELOW_SECONDS), every timed call's seconds (repeat_seconds, space-separated) and the largest peak
+    memory of those calls (see measure_call; memory_method says which measure was used). Stochastic functions get
+    torch.Generator().manual_seed(seed) afresh for every call.
     The 1-minute load average before and after the calls says whether the machine was busy meanwhile.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
@@ -126,5 +127,7 @@ def time_acquisition(
         repeats=len(measured),
         load_average_before=load_before,
         load_average_after=load_average(),
+        # Every timed call, space-separated (one CSV cell), so that tables can show the spread, not only the median.
+        repeat_seconds=" ".join(f"{seconds:.6g}" for seconds, _ in measured),
         indices=list(batch.indices),
     )

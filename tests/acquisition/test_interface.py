@@ -44,8 +44,8 @@ def test_unknown_name_lists_valid_names():
 def test_defaults_and_stochastic_flags():
     assert algorithm_defaults("PBALD") == {"alpha": 5.0}
     assert algorithm_defaults("BatchBALD") == {"num_samples": 100_000}
-    assert algorithm_defaults("LBB") == {"pair_weight": 2.0}
-    assert algorithm_defaults("PLBB") == {"alpha": 5.0, "pair_weight": 2.0}
+    assert algorithm_defaults("LBB") == {"pair_weight": 1.0}
+    assert algorithm_defaults("PLBB") == {"alpha": 5.0, "pair_weight": 1.0}
     assert algorithm_defaults("LBB-code") == {"code_chunk_size": 1024}
     assert algorithm_defaults("PLBB-code") == {"alpha": 5.0, "code_chunk_size": 1024}
     assert algorithm_defaults("BALD") == {}
@@ -55,7 +55,7 @@ def test_defaults_and_stochastic_flags():
 
 def test_validate_params_merges_and_rejects():
     assert validate_params("PowerBALD", {"alpha": 1}) == {"alpha": 1.0}
-    assert validate_params("PLBB", None) == {"alpha": 5.0, "pair_weight": 2.0}
+    assert validate_params("PLBB", None) == {"alpha": 5.0, "pair_weight": 1.0}
     with pytest.raises(ValueError, match="unknown parameter 'beta' for PowerBALD; its parameters are: alpha"):
         validate_params("PowerBALD", {"beta": 1})
     with pytest.raises(ValueError, match="unknown parameter 'alpha' for BALD; its parameters are: none"):
