@@ -434,6 +434,10 @@ def save_figure(figure: Figure, *paths: str | os.PathLike, dpi: int = 150) -> No
     try:
         for path in paths:
             file_format = Path(path).suffix.lstrip(".")  # the temp file's name says nothing about the format
-            write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format=file_format))
+            # No creation date and fixed SVG element ids (a salt instead of random ones): the same figure gives the
+            # same bytes, so a rerun does not look like a change.
+            metadata = {"Date": None} if file_format in ("svg", "pdf") else None
+            with plt.rc_context({"svg.hashsalt": "sbadbal"}):
+                write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format=file_format, metadata=metadata))
     finally:
         plt.close(figure)

@@ -146,3 +146,11 @@ def test_timing_figure_shows_spread_and_device(tmp_path):
     assert "NVIDIA H100, 3 repeats" in figure._suptitle.get_text() and "min-max" in figure.axes[0].get_ylabel()
     save_figure(figure, tmp_path / "t.png", dpi=40)
     assert "min-max" not in plot_acquisition_timing(timings.drop(columns=["min_seconds", "max_seconds"])).axes[0].get_ylabel()
+
+
+def test_vector_files_are_reproducible(tmp_path):
+    runs = synthetic_runs(["BALD", "Random"])
+    for name in ("a", "b"):
+        save_figure(plot_accuracy_curves(runs, title="x"), tmp_path / f"{name}.svg", tmp_path / f"{name}.pdf")
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

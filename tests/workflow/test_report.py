@@ -51,7 +51,10 @@ def test_front_page_leads_with_claims_and_figures(tmp_path):
     with_svg = tmp_path / "figures" / "accuracy_b10.png"
     with_svg.parent.mkdir()
     with_svg.write_bytes(b"png")
-    with_svg.with_suffix(".svg").write_text('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    paths = "\n".join(f' <path d="M {i} 0 L 0 {i}"/>' for i in range(2000))  # as matplotlib writes: short lines
+    with_svg.with_suffix(".svg").write_text(
+        f'<?xml version="1.0"?>\n<svg width="10pt" xmlns="http://www.w3.org/2000/svg">\n{paths}\n</svg>\n'
+    )
     without_svg = tmp_path / "bench" / "timing.png"
     without_svg.parent.mkdir()
     without_svg.write_bytes(b"png")
@@ -59,7 +62,9 @@ def test_front_page_leads_with_claims_and_figures(tmp_path):
     positions = [html.index(section) for section in SECTIONS]
     assert positions == sorted(positions)  # results first, the method last
     assert "<th>claim</th><th>holds</th>" in html and "<td>PLBB &gt; BALD</td><td>yes</td>" in html
-    assert 'src="data:image/svg+xml;charset=utf-8,%3C%3Fxml' in html  # the figure itself, not a link
+    # the figure itself inline, scaled to the page, not a link; without the XML prologue
+    assert '<svg style="width: 100%; height: auto; max-width: 42rem" width="10pt"' in html
+    assert '<path d="M 1999 0 L 0 1999"/>' in html and "<?xml" not in html
     assert "timing.png" in html and "Seconds per run." in html
 
 
