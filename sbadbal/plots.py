@@ -429,6 +429,10 @@ def plot_acquisition_timing(
     return figure
 
 
+# savefig metadata that leaves the creation date out, per format (each format names it differently).
+UNDATED_METADATA: Mapping[str, dict[str, None]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
 def save_figure(figure: Figure, *paths: str | os.PathLike, dpi: int = 150) -> None:
     """Write one figure to every path (format from the extension), then free it."""
     try:
@@ -436,7 +440,7 @@ def save_figure(figure: Figure, *paths: str | os.PathLike, dpi: int = 150) -> No
             file_format = Path(path).suffix.lstrip(".")  # the temp file's name says nothing about the format
             # No creation date and fixed SVG element ids (a salt instead of random ones): the same figure gives the
             # same bytes, so a rerun does not look like a change.
-            metadata = {"Date": None} if file_format in ("svg", "pdf") else None
+            metadata = UNDATED_METADATA.get(file_format)
             with plt.rc_context({"svg.hashsalt": "sbadbal"}):
                 write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format=file_format, metadata=metadata))
     finally:

@@ -3,6 +3,7 @@ from hand-made records, and a real `snakemake --report` of the tiny suite."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def render_front_page(config: dict, records: list[Path]) -> str:
     links = "".join(f"\n.. _{path.name}: javascript:void(0)\n" for path in records)
     text = jinja2.Environment(trim_blocks=True, lstrip_blocks=True).from_string(FRONT_PAGE.read_text() + links)
     rst = text.render(snakemake=Snakemake, categories=categories, files=[])
-    return publish_parts(rst, writer_name="html", settings_overrides={"halt_level": 2})["html_body"]
+    # writer_name as Snakemake passes it (docutils 0.22 warns it will go); halt_level 2 fails on any docutils warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return publish_parts(rst, writer_name="html", settings_overrides={"halt_level": 2})["html_body"]
 
 
 CONFIG = {"suite": "tiny", "suites": {"tiny": {"description": "Seconds per run."}}}
