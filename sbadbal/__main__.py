@@ -132,6 +132,13 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    from sbadbal.catalog import DEFAULT_CONFIG, print_catalog
+
+    print_catalog(args.config or DEFAULT_CONFIG, data_dir=args.data_dir)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sbadbal", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -165,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--noise-seed", type=int, default=0)
     prepare.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a source option")
     prepare.set_defaults(handler=_prepare)
+
+    listing = commands.add_parser("list", help="algorithms, datasets (offline here?), models and suites")
+    listing.add_argument("--config", help="the workflow's config.yaml (default: the checkout's)")
+    listing.add_argument("--data-dir", help="raw data folder to look in (default: $SBADBAL_DATA_DIR or ./data)")
+    listing.set_defaults(handler=_list)
     return parser
 
 

