@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sbadbal.results import write_atomically  # noqa: E402
+from sbadbal.runfiles import write_atomically  # noqa: E402
 
 DEFAULT_STYLE: dict[str, Any] = {
     "width_in": 6.4,

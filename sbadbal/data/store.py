@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from ..results import write_atomically
+from ..runfiles import write_atomically
 from .prepared import PreparedDataset
 
 FORMAT = "sbadbal.prepared/1"
