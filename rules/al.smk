@@ -6,8 +6,7 @@ rule run_al:
         csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",
         sidecar="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.json",
     params:
-        experiment=run_settings,
-        algorithm_params=algorithm_params,
+        run=run_spec,
     log:
         "logs/{suite}/run_al/{experiment}/b{batch_size}/{alg}/seed{seed}.log",
     benchmark:
@@ -26,7 +25,7 @@ rule run_al:
 rule aggregate:
     input:
         runs=experiment_run_csvs,
-        sources=RESULTS_SOURCES,
+        sources=script_sources("aggregate.py"),
     output:
         table=report(
             "results/{suite}/tables/{experiment}/runs.csv",

@@ -1,11 +1,11 @@
 rule bench_log_probs:
     input:
         data=prepared_data_of_bench,
-        sources=MODEL_SOURCES,
+        sources=script_sources("bench_log_probs.py"),
     output:
         "results/{suite}/bench/{bench}/log_probs.pt",
     params:
-        experiment=bench_experiment_settings,
+        run=bench_run,
         model=bench_model_settings,
     log:
         "logs/{suite}/bench_log_probs/{bench}.log",
@@ -25,7 +25,7 @@ rule bench_log_probs:
 rule bench_acquisition:
     input:
         log_probs="results/{suite}/bench/{bench}/log_probs.pt",
-        sources=ACQUISITION_SOURCES + RESULTS_SOURCES,
+        sources=bench_acquisition_sources,
     output:
         table=report(
             "results/{suite}/bench/{bench}/timings.csv",

@@ -1,6 +1,6 @@
 rule prepare_data:
     input:
-        sources=DATA_SOURCES,
+        sources=script_sources("prepare_data.py"),
         local_files=local_source_files,
     output:
         "results/{suite}/data/{dataset}.pt",

@@ -1,7 +1,7 @@
 rule plot_curves:
     input:
         runs="results/{suite}/tables/{experiment}/runs.csv",
-        sources=PLOT_SOURCES,
+        sources=script_sources("plot_curves.py"),
     output:
         pdf="results/{suite}/figures/{experiment}/accuracy_b{batch_size}.pdf",
         png=report(
@@ -24,7 +24,7 @@ rule plot_curves:
 rule plot_bench:
     input:
         table="results/{suite}/bench/{bench}/timings.csv",
-        sources=PLOT_SOURCES,
+        sources=script_sources("plot_bench.py"),
     output:
         pdf="results/{suite}/bench/{bench}/timing.pdf",
         png=report(

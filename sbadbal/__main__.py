@@ -7,8 +7,10 @@
       --set training.iterations=256 --algorithm Random --batch-size 10 --seed 1 --csv out/rand.csv
 
 `--experiment` is a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
-path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML).
-Without `--prepared`, the experiment's dataset is prepared in memory (`--data-dir`, `--download`).
+path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML). The
+experiment is checked by the workflow's configuration model (sbadbal/config.py) and the run is the same RunSpec
+the workflow runs: a key `suites.<suite>.experiments.<name>` of config.yaml brings the suite's dataset settings
+and the file's variants. Without `--prepared`, the dataset is prepared in memory (`--data-dir`, `--download`).
 """
 
 from __future__ import annotations
@@ -37,70 +39,90 @@ def _pairs(pairs: list[str], flag: str) -> list[tuple[str, Any]]:
     return parsed
 
 
-def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str, Any]]) -> dict[str, Any]:
-    """The experiment mapping from a YAML/JSON file (optionally at a dotted key) plus dotted overrides."""
-    experiment: Any = {}
-    if path is not None:
-        import yaml
+def _load_raw(path: str | None, key: str | None, overrides: list[tuple[str, Any]]) -> tuple[Any, list[str]]:
+    """The parsed file (or {}) with `--set` overrides applied below `key`, and `key` split into parts."""
+    import yaml
 
+    parts = key.split(".") if key else []
+    raw: Any = {}
+    if path is not None:
         file = Path(path)
         if not file.is_file():
             raise FileNotFoundError(f"experiment file {path!r} does not exist")
-        experiment = yaml.safe_load(file.read_text()) or {}  # YAML is a superset of JSON
-        for part in (key.split(".") if key else []):
-            if not isinstance(experiment, dict) or part not in experiment:
-                choices = sorted(experiment) if isinstance(experiment, dict) else []
-                raise ValueError(f"--key {key!r}: no entry {part!r} in {path}; found {choices}")
-            experiment = experiment[part]
+        raw = yaml.safe_load(file.read_text()) or {}  # YAML is a superset of JSON
     elif key:
         raise ValueError("--key needs --experiment FILE")
-    if not isinstance(experiment, dict):
-        raise ValueError(f"the experiment must be a mapping, got {type(experiment).__name__}")
-    experiment = json.loads(json.dumps(experiment))  # a deep copy of plain data
+    raw = json.loads(json.dumps(raw))  # a deep copy of plain data
+    target = raw
+    for part in parts:
+        if not isinstance(target, dict) or part not in target:
+            choices = sorted(target) if isinstance(target, dict) else []
+            raise ValueError(f"--key {key!r}: no entry {part!r} in {path}; found {choices}")
+        target = target[part]
+    if not isinstance(target, dict):
+        raise ValueError(f"the experiment must be a mapping, got {type(target).__name__}")
     for dotted, value in overrides:
-        target = experiment
+        inner = target
         *parents, leaf = dotted.split(".")
         for part in parents:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
+            inner = inner.setdefault(part, {})
+            if not isinstance(inner, dict):
                 raise ValueError(f"--set {dotted}: {part!r} is not a mapping")
-        target[leaf] = value
-    return experiment
+        inner[leaf] = value
+    return raw, parts
 
 
-def _pick(value: Any, experiment: dict[str, Any], plural: str, flag: str) -> Any:
+def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str, Any]]):
+    """(experiment, suite or None, data root) through the configuration model, as the workflow checks them.
+
+    A key `suites.<suite>.experiments.<name>` of a config file validates the whole file, so the suite's dataset
+    settings (repeats, options) and the file's variants apply; any other key (or none) is one experiment."""
+    from sbadbal.config import experiment_from_mapping, load_config
+
+    raw, parts = _load_raw(path, key, overrides)
+    source = Path(path).name if path else "--set"
+    if len(parts) == 4 and parts[0] == "suites" and parts[2] == "experiments":
+        config = load_config(raw, source=source)
+        suite = config.suites[parts[1]]
+        return suite.experiments[parts[3]], suite, config.data.root
+    experiment = raw
+    for part in parts:
+        experiment = experiment[part]
+    variants = raw.get("variants") if isinstance(raw, dict) and parts else None
+    return experiment_from_mapping(experiment, variants=variants, source=source), None, None
+
+
+def _pick(value: Any, choices: list[Any], plural: str, flag: str) -> Any:
     """An explicit option, or the experiment's only entry of `plural` (batch_sizes, algorithms, seeds)."""
     if value is not None:
         return value
-    choices = experiment.get(plural)
-    if isinstance(choices, list) and len(choices) == 1:
+    if len(choices) == 1:
         return choices[0]
-    raise ValueError(f"give {flag}" + (f"; the experiment lists {plural} {choices}" if choices else ""))
-
-
-def _algorithm_params(experiment: dict[str, Any], algorithm: str, overrides: list[str]) -> dict[str, Any]:
-    """The experiment's algorithm_params for this algorithm (as the workflow passes them), then --param on top."""
-    from sbadbal.acquisition import canonical_name
-
-    configured = {canonical_name(name): params for name, params in experiment.get("algorithm_params", {}).items()}
-    return {**configured.get(canonical_name(algorithm), {}), **dict(_pairs(overrides, "--param"))}
+    raise ValueError(f"give {flag}; the experiment lists {plural} {choices}")
 
 
 def _run(args: argparse.Namespace) -> int:
     from sbadbal.loop import run_to_files
 
-    experiment = load_experiment(args.experiment, args.key, _pairs(args.set, "--set"))
-    algorithm = _pick(args.algorithm, experiment, "algorithms", "--algorithm")
-    batch_size = int(_pick(args.batch_size, experiment, "batch_sizes", "--batch-size"))
-    seed = int(_pick(args.seed, experiment, "seeds", "--seed"))
+    experiment, suite, data_root = load_experiment(args.experiment, args.key, _pairs(args.set, "--set"))
+    spec = experiment.run(
+        _pick(args.algorithm, experiment.algorithm_names, "algorithms", "--algorithm"),
+        int(_pick(args.batch_size, experiment.batch_sizes, "batch_sizes", "--batch-size")),
+        int(_pick(args.seed, experiment.seeds, "seeds", "--seed")),
+        params=dict(_pairs(args.param, "--param")),
+    )
     if args.prepared is not None:
         prepared: Any = args.prepared
     else:
-        from sbadbal.data import prepare_dataset
+        from sbadbal.data.prepare import prepare_dataset
 
-        if "dataset" not in experiment:
-            raise ValueError("the experiment names no dataset; give --set dataset=NAME or --prepared FILE")
-        prepared = prepare_dataset(experiment["dataset"], data_dir=args.data_dir, download=args.download)
+        # The suite's preparation settings (RMNIST5K's repeats, AG News's files), as the workflow prepares it.
+        settings = suite.preparation(spec.dataset, data_root) if suite is not None else {"options": {}}
+        prepared = prepare_dataset(
+            spec.dataset, data_dir=args.data_dir or settings.get("data_dir"),
+            download=args.download or settings.get("download", False), repeats=settings.get("repeats"),
+            noise_std=settings.get("noise_std"), noise_seed=settings.get("noise_seed", 0), **settings["options"],
+        )
     csv_path = Path(args.csv)
     sidecar = Path(args.sidecar) if args.sidecar else csv_path.with_suffix(".json")
 
@@ -112,9 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     rows = run_to_files(
-        prepared, experiment, algorithm=algorithm, batch_size=batch_size, seed=seed,
-        algorithm_params=_algorithm_params(experiment, algorithm, args.param), csv_path=csv_path, sidecar_path=sidecar,
-        checkpoint_path=args.checkpoint, device=args.device, progress=None if args.quiet else report,
+        prepared, spec, csv_path=csv_path, sidecar_path=sidecar, checkpoint_path=args.checkpoint,
+        device=args.device, progress=None if args.quiet else report,
     )
     print(json.dumps({"csv": str(csv_path), "sidecar": str(sidecar), "rounds": len(rows),
                       "final_accuracy": float(rows["test_accuracy"].iloc[-1])}))
@@ -122,7 +143,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from sbadbal.data import prepare_dataset, save_prepared
+    from sbadbal.data.prepare import prepare_dataset
+    from sbadbal.data.store import save_prepared
 
     options = dict(_pairs(args.option, "--option"))
     prepared = prepare_dataset(args.name, data_dir=args.data_dir, download=args.download, repeats=args.repeats,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sbadbal.results import write_json_atomic
-from sbadbal.runfiles import parse_indices, run_rows_problem
+from sbadbal.runfiles import write_json_atomic
+from sbadbal.runcheck import parse_indices, run_rows_problem
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The seed's architectures by name (SEED_SPEC 2), in a consistent-MC-dropout and an ensemble-member variant.
+"""The seed's architectures by name (docs/algorithms.md#models), in a consistent-MC-dropout and an ensemble-member variant.
 
 Every model maps a batch of inputs to log-probabilities. `forward(x_B)` gives one sample, `log_probs_B_C`
 (in training: a fresh dropout mask per row). Models built for `mc_dropout` are `BayesianModule`s and also
@@ -14,18 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MODEL_NAMES = ("mnist_cnn", "emnist_cnn", "cifar_cnn", "resnet18", "mlp")
-UNCERTAINTY_METHODS = ("mc_dropout", "ensemble")
-
-# The architectures the seed (or our text-model decision, DESIGN 4.9) pairs with each uncertainty method.
-# ResNet-18 has no dropout layers to make consistent, and the seed's MC + torchvision path crashes.
-_SUPPORTED = {
-    "mnist_cnn": ("mc_dropout", "ensemble"),
-    "emnist_cnn": ("mc_dropout", "ensemble"),
-    "cifar_cnn": ("mc_dropout", "ensemble"),
-    "resnet18": ("ensemble",),
-    "mlp": ("mc_dropout", "ensemble"),
-}
+# Names, supported uncertainty methods and input ranks are records in sbadbal/model_registry.py (torch-free).
+from sbadbal.model_registry import MODEL_NAMES, MODELS, UNCERTAINTY_METHODS, check_model_pair  # noqa: E402,F401
 
 MLP_HIDDEN = 256  # not from the seed (it has no text model): a small head on 384-d sentence embeddings
 
@@ -188,7 +178,7 @@ def _resnet18(uncertainty: str, num_classes: int, input_shape: Sequence[int]) ->
     import torchvision
 
     net = torchvision.models.resnet18(num_classes=num_classes)
-    # CIFAR stem (DESIGN 4.7): 3x3 stride-1 conv and no max-pool, so 32x32 inputs are not shrunk 4x at once.
+    # CIFAR stem (docs/algorithms.md#models): 3x3 stride-1 conv and no max-pool, so 32x32 inputs are not shrunk 4x at once.
     net.conv1 = nn.Conv2d(input_shape[0], 64, kernel_size=3, stride=1, padding=1, bias=False)
     net.maxpool = nn.Identity()
     return net
@@ -200,27 +190,8 @@ def _mlp(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.S
                          nn.Linear(MLP_HIDDEN, num_classes))
 
 
-_BUILDERS = {
-    "mnist_cnn": _mnist_cnn,
-    "emnist_cnn": _emnist_cnn,
-    "cifar_cnn": _cifar_cnn,
-    "resnet18": _resnet18,
-    "mlp": _mlp,
-}
-
-_INPUT_RANKS = {"mnist_cnn": 3, "emnist_cnn": 3, "cifar_cnn": 3, "resnet18": 3, "mlp": 1}
-
-
-def check_model_pair(name: str, uncertainty: str) -> None:
-    """Raise one clear ValueError for an unknown model or an unsupported (model, uncertainty) pair."""
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    if uncertainty not in UNCERTAINTY_METHODS:
-        raise ValueError(f"unknown uncertainty method {uncertainty!r}; choose one of {', '.join(UNCERTAINTY_METHODS)}")
-    if uncertainty not in _SUPPORTED[name]:
-        raise ValueError(
-            f"model {name!r} does not support uncertainty {uncertainty!r}; it supports {', '.join(_SUPPORTED[name])}"
-        )
+# Each record names its builder among the functions above.
+_BUILDERS = {name: globals()[record.builder] for name, record in MODELS.items()}
 
 
 def init_glorot(model: nn.Module, generator: torch.Generator) -> None:
@@ -246,9 +217,9 @@ def build_model(
     """
     check_model_pair(name, uncertainty)
     input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) != _INPUT_RANKS[name]:
+    if len(input_shape) != MODELS[name].input_rank:
         raise ValueError(
-            f"model {name!r} needs inputs of rank {_INPUT_RANKS[name]} (without batch), got input_shape {input_shape}"
+            f"model {name!r} needs inputs of rank {MODELS[name].input_rank} (without batch), got input_shape {input_shape}"
         )
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")

@@ -30,7 +30,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from sbadbal.results import write_atomically  # noqa: E402
+from sbadbal.runfiles import write_atomically  # noqa: E402
 
 DEFAULT_STYLE: dict[str, Any] = {
     "width_in": 6.4,

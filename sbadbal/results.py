@@ -1,93 +1,26 @@
-"""Result files: the per-run schema and atomic writers (temp file + rename, never appended to)."""
+"""Tables from run files: the tidy runs table, final accuracy, first-acquisition time and the timing sweep.
+
+The writers and the run schema live in sbadbal/runfiles.py (what runs import); this module is what the
+aggregation and timing rules import, so editing it reruns tables, never an AL run.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import os
-import platform
-import tempfile
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-# One row per evaluated round of one AL run. Timing columns are seconds; acquisition time is the acquisition
-# function alone (device-synchronised), scoring is the pool's forward passes, training the model fit.
-RUN_COLUMNS = (
-    "round",
-    "labelled",
-    "test_accuracy",
-    "test_nll",
-    "train_seconds",
-    "score_seconds",
-    "acquisition_seconds",
-    "acquired_indices",
+from sbadbal.runfiles import (  # noqa: F401  (re-exported: the writers' old home)
+    RUN_COLUMNS,
+    run_sidecar,
+    software_versions,
+    write_atomically,
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
 )
-
-
-def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Write through a temp file in the same folder, then rename: readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    return write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
-
-
-def write_json_atomic(obj: Any, path: str | os.PathLike) -> Path:
-    def write(tmp: Path) -> None:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-
-    return write_atomically(path, write)
-
-
-def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
-    return write_atomically(path, lambda tmp: tmp.write_text(text))
-
-
-def software_versions() -> dict[str, str]:
-    """Versions that decide a run's numbers, for the JSON sidecar."""
-    import numpy
-    import torch
-
-    import sbadbal
-
-    versions = {
-        "python": platform.python_version(),
-        "sbadbal": sbadbal.__version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "cuda": str(torch.version.cuda),
-    }
-    return versions
-
-
-def run_sidecar(config: Mapping[str, Any], device_name: str) -> dict[str, Any]:
-    """The JSON sidecar of a result file: the config that produced it, versions, device and time of the run."""
-    return {
-        "config": dict(config),
-        "versions": software_versions(),
-        "device": device_name,
-        "host": platform.node(),
-        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-# --- aggregation: many run files -> tables (the workflow's aggregate and bench rules) -------------------------
 
 RUN_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
 
@@ -176,7 +109,7 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
 def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Seconds of the first acquisition (the largest pool) per batch size and algorithm, mean/std over seeds.
 
-    The seed's timing table (SEED_SPEC 3.6) reports exactly this. The first acquisition is the recorded
+    The seed's timing table (docs/algorithms.md#protocol) reports exactly this. The first acquisition is the recorded
     acquisition_seconds of the lowest round that has one.
     """
     timed = runs.dropna(subset=["acquisition_seconds"]).sort_values("round")
@@ -187,65 +120,3 @@ def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     return table.sort_values(["batch_size", "seconds_mean"], ascending=[True, False], ignore_index=True)
-
-
-def nested_pool_subset(log_probs_N_K_C, size: int, *, seed: int):
-    """`size` pool points in a seeded random order, so that every prefix is a uniform subset of the pool."""
-    import torch
-
-    pool_size = log_probs_N_K_C.shape[0]
-    if size > pool_size:
-        raise ValueError(f"pool size {size} exceeds the {pool_size} scored pool points; lower pool_sizes")
-    order = torch.randperm(pool_size, generator=torch.Generator().manual_seed(seed))[:size]
-    return log_probs_N_K_C[order.to(log_probs_N_K_C.device)]
-
-
-def sweep_acquisition_timing(
-    log_probs_N_K_C,
-    *,
-    algorithms: list[str],
-    batch_sizes: list[int],
-    pool_sizes: list[int],
-    repeats: int,
-    seed: int,
-    algorithm_params: Mapping[str, Mapping[str, Any]] | None = None,
-    time_fn: Callable[..., Mapping[str, Any]] | None = None,
-) -> pd.DataFrame:
-    """Acquisition time of every algorithm at every (pool size, batch size), on prefixes of one scored pool.
-
-    Pool sizes are prefixes of `log_probs_N_K_C` (shuffle it first, e.g. with nested_pool_subset); cases with
-    batch size >= pool size are skipped. `time_fn` defaults to sbadbal.acquisition.timing.time_acquisition.
-    """
-    if time_fn is None:
-        from sbadbal.acquisition.timing import time_acquisition as time_fn
-    algorithm_params = algorithm_params or {}
-    if max(pool_sizes) > log_probs_N_K_C.shape[0]:
-        raise ValueError(f"pool size {max(pool_sizes)} exceeds the {log_probs_N_K_C.shape[0]} pool points given")
-    rows = []
-    for pool_size in sorted(pool_sizes):
-        for batch_size in sorted(batch_sizes):
-            if batch_size >= pool_size:
-                continue
-            for algorithm in algorithms:
-                result = time_fn(
-                    algorithm,
-                    log_probs_N_K_C[:pool_size],
-                    batch_size,
-                    repeats=repeats,
-                    seed=seed,
-                    params=dict(algorithm_params.get(algorithm, {})) or None,
-                )
-                rows.append({**dict(result), "algorithm": algorithm, "batch_size": batch_size, "N": pool_size})
-    return pd.DataFrame(rows)
-
-
-def markdown_timing_table(timings: pd.DataFrame) -> str:
-    """Median seconds per algorithm (rows) and (pool size, batch size) (columns), like the seed's table."""
-    cases = timings[["N", "batch_size"]].drop_duplicates().sort_values(["N", "batch_size"])
-    header = ["algorithm", *(f"N={n}, b={b}" for n, b in cases.itertuples(index=False))]
-    body = []
-    for algorithm, per_alg in timings.groupby("algorithm", sort=False):
-        cells = {(row.N, row.batch_size): f"{row.median_seconds:.4g}" for row in per_alg.itertuples()}
-        body.append([algorithm, *(cells.get(case, "") for case in cases.itertuples(index=False))])
-    device = ", ".join(sorted(timings["device"].astype(str).unique())) if "device" in timings else "unknown"
-    return f"Acquisition time (median seconds) on {device}\n\n" + _markdown(header, body)

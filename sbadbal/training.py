@@ -1,10 +1,10 @@
-"""Training protocols of the seed (SEED_SPEC 3.2 and 3.4), every constant a parameter with the seed's default.
+"""Training protocols of the original code (docs/algorithms.md#protocol), every constant a parameter with its default.
 
 - `IterationsProtocol` (the seed's sampling_train.py): a fixed number of sampled training draws per round,
   Adam. The draws follow BlackHC's RandomFixedLengthSampler so every labelled point is seen about equally.
 - `EpochsProtocol` (the seed's newpipe_train.py ResNet protocol): SGD + momentum + weight decay, MultiStepLR per
   epoch, a fixed number of epochs, the best-validation-accuracy weights kept; validation in eval mode on a
-  held-out part of the pool without augmentation (DESIGN 4.7, fixing SEED_SPEC 6.11).
+  held-out part of the pool without augmentation (docs/algorithms.md#protocol: the original validated in train mode).
 
 `dataset` arguments are duck-typed `sbadbal.data.prepared.PreparedDataset`s: `train_inputs(indices, augment=,
 generator=)`, `train_targets`, `augmentation`.
@@ -13,10 +13,10 @@ generator=)`, `train_targets`, `augmentation`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +24,15 @@ from torch import nn
 
 from sbadbal.uncertainty import Posterior, accuracy_and_nll, predict_log_probs
 
-PROTOCOLS = ("iterations", "epochs")
+# The protocols are plain records (sbadbal/protocols.py, torch-free) so that the config model can build them.
+from sbadbal.protocols import (  # noqa: E402,F401
+    PROTOCOLS,
+    EpochsProtocol,
+    IterationsProtocol,
+    Protocol,
+    protocol_from_config,
+    protocol_to_config,
+)
 
 # Log-probabilities (or a loss) beyond this magnitude mean logits a million apart: no converging network gives
 # them, an exploding one does. With lr 1e6 the loss stayed finite (0) while outputs reached -1e32 and the test
@@ -69,91 +77,6 @@ def check_finite_log_probs(log_probs: torch.Tensor, *, what: str, lr: float | No
         )
 
 
-@dataclass(frozen=True)
-class IterationsProtocol:
-    iterations: int = 24_576  # training draws per round (384 steps of 64 in the seed)
-    batch_size: int = 64
-    lr: float = 1e-3
-
-    name = "iterations"
-
-    def __post_init__(self) -> None:
-        _check_positive(self, ("iterations", "batch_size"), ("lr",))
-
-
-@dataclass(frozen=True)
-class EpochsProtocol:
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    milestones: tuple[int, ...] = (25, 40)
-    gamma: float = 0.1
-    validation_size: int = 5000  # pool points held out for checkpoint selection (they are never acquired)
-
-    name = "epochs"
-
-    def __post_init__(self) -> None:
-        milestones = self.milestones
-        if not isinstance(milestones, (list, tuple)) or not all(_is_int(m) for m in milestones):
-            raise ValueError(f"training.milestones must be a list of epochs, e.g. [25, 40], got {milestones!r}")
-        object.__setattr__(self, "milestones", tuple(milestones))
-        _check_positive(self, ("epochs", "batch_size"), ("lr", "gamma"))
-        for key in ("momentum", "weight_decay"):
-            value = getattr(self, key)
-            if not _is_number(value) or value < 0:
-                raise ValueError(f"training.{key} must be a number >= 0, got {value!r}")
-        if not _is_int(self.validation_size) or self.validation_size < 0:
-            raise ValueError(f"training.validation_size must be an integer >= 0, got {self.validation_size!r}")
-        if not 0 < self.gamma <= 1:
-            raise ValueError(f"training.gamma must be in (0, 1], got {self.gamma!r}")
-        if list(self.milestones) != sorted(set(self.milestones)) or any(m < 1 for m in self.milestones):
-            raise ValueError(f"training.milestones must be increasing positive epochs, got {list(self.milestones)}")
-
-
-Protocol = Union[IterationsProtocol, EpochsProtocol]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_positive(protocol: Any, ints: Sequence[str], floats: Sequence[str]) -> None:
-    for key in ints:
-        value = getattr(protocol, key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"training.{key} must be a positive integer, got {value!r}")
-    for key in floats:
-        value = getattr(protocol, key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-            raise ValueError(f"training.{key} must be a positive number, got {value!r}")
-
-
-def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
-    """`{protocol: iterations, ...}` or `{protocol: epochs, ...}` -> a protocol; unknown keys are errors."""
-    config = dict(config or {"protocol": "iterations"})
-    name = config.pop("protocol", "iterations")
-    classes = {"iterations": IterationsProtocol, "epochs": EpochsProtocol}
-    if name not in classes:
-        raise ValueError(f"unknown training protocol {name!r}; choose one of {', '.join(PROTOCOLS)}")
-    cls = classes[name]
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"unknown key(s) {unknown} for training protocol {name!r}; valid keys: {sorted(known)}")
-    return cls(**config)
-
-
-def protocol_to_config(protocol: Protocol) -> dict[str, Any]:
-    config = {"protocol": protocol.name, **asdict(protocol)}
-    if "milestones" in config:
-        config["milestones"] = list(config["milestones"])
-    return config
 
 
 @dataclass

@@ -1,27 +1,35 @@
-"""Shared by the workflow scripts: log redirection and the standalone (no Snakemake) entry point.
+"""Shared by the workflow scripts: log redirection and running a script outside Snakemake.
 
-Snakemake puts this folder on sys.path for every `script:`, so `from _helpers import ...` works there and
-when a script is run by hand from this folder or with `python scripts/<name>.py`.
+Snakemake puts this folder on sys.path for every `script:`, so `from _helpers import ...` works there and when
+a script is run by hand (`python scripts/<name>.py ...`).
+
+Outside Snakemake, `mock_snakemake` builds the script's `snakemake` object from the real workflow's job (as
+PyPSA-Eur's helper of that name does): the same inputs, outputs, params and log as the workflow would give it,
+so nothing about a rule is written twice. Wildcards come from the command line as KEY=VALUE; `--config
+KEY=VALUE` overrides config.yaml as Snakemake's own option does; the suite defaults to config.yaml's:
+
+    python scripts/run_al.py experiment=tiny_mc batch_size=10 alg=BALD seed=1 --config suite=tiny
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
 import logging
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+
+import yaml
 
 # Jobs in a conda env (envs/sbadbal.yaml) or a plain checkout without `pip install -e .` still find the library.
+ROOT = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("sbadbal") is None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(ROOT))
 
 
 def log_to(path: str | None) -> logging.Logger:
     """Send logging and stderr (warnings, tracebacks, progress) to the rule's log file."""
     if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         stream = open(path, "w", buffering=1)
         sys.stderr = stream
     logging.basicConfig(
@@ -33,29 +41,44 @@ def log_to(path: str | None) -> logging.Logger:
     return logging.getLogger("sbadbal.workflow")
 
 
-def standalone_job(description: str, inputs: list[str], outputs: list[str], params: list[str],
-                   wildcards: list[str] = (), lists: tuple[str, ...] = ()) -> SimpleNamespace:
-    """A stand-in for the `snakemake` object from the command line: paths as options, params as JSON.
+def _pairs(words: list[str]) -> dict[str, object]:
+    pairs = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"expected KEY=VALUE, got {word!r}")
+        pairs[key] = value
+    return pairs
 
-    Names in `lists` take one or more paths. Wildcards come as plain strings, as Snakemake gives them.
 
-    Example: python scripts/plot_curves.py --runs runs.csv --pdf a.pdf --png a.png --plots '{"dpi": 100}'
-    """
-    parser = argparse.ArgumentParser(description=description)
-    for name in [*inputs, *outputs]:
-        parser.add_argument(f"--{name}", required=True, nargs="+" if name in lists else None)
-    for name in params:
-        parser.add_argument(f"--{name}", required=True, type=json.loads, help="JSON")
-    for name in wildcards:
-        parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("--log", default=None, help="log file (default: stderr)")
-    args = vars(parser.parse_args())
-    pick = lambda names: SimpleNamespace(**{name: args[name] for name in names})  # noqa: E731
-    return SimpleNamespace(
-        input=pick(inputs),
-        output=pick(outputs),
-        params=pick(params),
-        wildcards=pick(wildcards),
-        log=[args["log"]],
-        threads=1,
-    )
+def mock_snakemake(rule_name: str, argv: list[str] | None = None, workdir: Path | str | None = None):
+    """The `snakemake` object that the real workflow gives rule `rule_name`'s job for the wildcards in `argv`."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.dag import DAG
+    from snakemake.iocontainers import Snakemake
+    from snakemake.jobs import Job
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+
+    argv = sys.argv[1:] if argv is None else argv
+    config_words = [argv[i + 1] for i, word in enumerate(argv) if word == "--config" and i + 1 < len(argv)]
+    wildcard_words = [w for i, w in enumerate(argv) if w != "--config" and (i == 0 or argv[i - 1] != "--config")]
+    overrides = {key: yaml.safe_load(value) for key, value in _pairs(config_words).items()}
+    wildcards = _pairs(wildcard_words)
+    workdir = Path(workdir or Path.cwd())
+    with SnakemakeApi(OutputSettings()) as api:
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(cores=1), config_settings=ConfigSettings(config=overrides),
+            snakefile=ROOT / "Snakefile", workdir=workdir,
+        )
+        workflow = workflow_api._workflow
+        workflow.dag_settings = DAGSettings()
+        rule = workflow.get_rule(rule_name)
+        wildcards.setdefault("suite", workflow.config["suite"])
+        missing = sorted(set(rule.wildcard_names) - set(wildcards))
+        if missing:
+            raise SystemExit(f"rule {rule_name} needs the wildcards {', '.join(f'{w}=...' for w in missing)}")
+        job = Job(rule, DAG(workflow, rules=[rule]), wildcards_dict=wildcards)
+        for path in [*job.output, *job.log]:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return Snakemake(job.input, job.output, job.params, job.wildcards, job.threads, job.resources, job.log,
+                         workflow.config, rule.name, None, scriptdir=str(ROOT / "scripts"))

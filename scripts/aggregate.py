@@ -1,15 +1,9 @@
 """All runs of one experiment -> one tidy table, a final-accuracy table and a first-acquisition time table."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(
-        __doc__,
-        inputs=["runs"],
-        outputs=["table", "final", "final_md", "timing"],
-        params=["run_keys", "tables"],
-        lists=("runs",),
-    )
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("aggregate")
 
 logger = log_to(snakemake.log[0])
 
@@ -18,9 +12,8 @@ from sbadbal.results import (  # noqa: E402
     first_acquisition_time_table,
     markdown_accuracy_table,
     read_runs,
-    write_csv_atomic,
-    write_text_atomic,
 )
+from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
 
 runs = read_runs(snakemake.input.runs, snakemake.params.run_keys)
 final = final_accuracy_table(runs, snakemake.params.tables["label_fractions"])

@@ -1,21 +1,17 @@
 """log_probs_N_K_C of a trained model -> acquisition time of each algorithm vs batch size and pool size."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(__doc__, inputs=["log_probs"], outputs=["table", "markdown"], params=["timing"])
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("bench_acquisition")
 
 logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
 from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
-from sbadbal.results import (  # noqa: E402
-    markdown_timing_table,
-    sweep_acquisition_timing,
-    write_csv_atomic,
-    write_text_atomic,
-)
+from sbadbal.timing_sweep import markdown_timing_table, sweep_acquisition_timing  # noqa: E402
+from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
 
 torch.set_num_threads(max(1, int(snakemake.threads)))
 timing = snakemake.params.timing
@@ -28,7 +24,8 @@ with pin_job_to_free_gpu(logger=logger):
         pool_sizes=timing["pool_sizes"],
         repeats=timing["repeats"],
         seed=timing["seed"],
-        algorithm_params=timing.get("algorithm_params", {}),
+        algorithm_params=timing["algorithm_params"],
+        bases=timing["bases"],
     )
     write_csv_atomic(timings, snakemake.output.table)
     write_text_atomic(markdown_timing_table(timings), snakemake.output.markdown)

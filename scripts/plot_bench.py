@@ -1,9 +1,9 @@
 """An acquisition timing table -> log-log plots of time vs batch size and vs pool size (PDF and PNG)."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(__doc__, inputs=["table"], outputs=["pdf", "png"], params=["plots"])
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("plot_bench")
 
 logger = log_to(snakemake.log[0])
 

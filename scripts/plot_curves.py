@@ -1,11 +1,9 @@
 """The aggregated runs of one experiment -> accuracy vs labels for one batch size (PDF and PNG)."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(
-        __doc__, inputs=["runs"], outputs=["pdf", "png"], params=["plots"], wildcards=["experiment", "batch_size"]
-    )
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("plot_curves")
 
 logger = log_to(snakemake.log[0])
 

@@ -1,16 +1,14 @@
 """Raw data -> one prepared, checksummed file per dataset (for text: the cached sentence embeddings)."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(
-        __doc__, inputs=[], outputs=["prepared"], params=["settings"], wildcards=["dataset"]
-    )
-    snakemake.output = [snakemake.output.prepared]
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("prepare_data")
 
 logger = log_to(snakemake.log[0])
 
-from sbadbal.data import prepare_dataset, save_prepared  # noqa: E402  (after the log redirect: import noise goes to the log)
+from sbadbal.data.prepare import prepare_dataset  # noqa: E402
+from sbadbal.data.store import save_prepared  # noqa: E402  (after the log redirect: import noise goes to the log)
 
 settings = snakemake.params.settings
 logger.info("preparing %s with %s", snakemake.wildcards.dataset, settings)

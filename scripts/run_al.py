@@ -1,21 +1,16 @@
 """One active-learning run (experiment, batch size, algorithm, seed) -> a tidy CSV and a JSON sidecar."""
 
-from _helpers import log_to, standalone_job
+from _helpers import log_to, mock_snakemake
 
-if "snakemake" not in globals():
-    snakemake = standalone_job(
-        __doc__,
-        inputs=["data"],
-        outputs=["csv", "sidecar"],
-        params=["experiment", "algorithm_params"],
-        wildcards=["alg", "batch_size", "seed"],
-    )
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("run_al")
 
 logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
 from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
+from sbadbal.config import RunSpec  # noqa: E402
 from sbadbal.loop import run_to_files  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
@@ -24,16 +19,11 @@ torch.set_num_threads(max(1, int(snakemake.threads)))
 # This job's own GPU on a multi-GPU workstation, claimed before CUDA starts and held until the outputs are
 # written (sbadbal/gpu_slots.py); nothing happens under Slurm or without GPUs.
 with pin_job_to_free_gpu(logger=logger):
-    wildcards = snakemake.wildcards
-    logger.info("run %s b=%s seed=%s: %s", wildcards.alg, wildcards.batch_size, wildcards.seed,
-                snakemake.params.experiment)
+    spec = RunSpec.from_config(snakemake.params.run)
+    logger.info("run %s b=%s seed=%s: %s", spec.name, spec.batch_size, spec.seed, snakemake.params.run)
     frame = run_to_files(
         snakemake.input.data,
-        snakemake.params.experiment,
-        algorithm=wildcards.alg,
-        batch_size=int(wildcards.batch_size),
-        seed=int(wildcards.seed),
-        algorithm_params=snakemake.params.algorithm_params,
+        spec,
         csv_path=snakemake.output.csv,
         sidecar_path=snakemake.output.sidecar,
         device="auto",

@@ -25,7 +25,7 @@ def test_lists_every_algorithm_dataset_model_and_suite(tmp_path):
     text = _catalog(tmp_path)
     for name in (*ALGORITHM_NAMES, *DATASET_NAMES, *MODEL_NAMES, "default", "paper", "tiny"):
         assert f"  {name}" in text, name
-    assert "PLBB       alpha=5.0, pair_weight=2.0" in text
+    assert "PLBB       alpha=5.0, pair_weight=1.0" in text
     assert "resnet18   ensemble\n" in text
 
 

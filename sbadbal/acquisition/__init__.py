@@ -3,32 +3,31 @@
 Every function is pure: it reads `log_probs_N_K_C` (float64 or float32, on CPU or CUDA; computation follows the
 tensor's dtype and device) and returns a CandidateBatch of pool indices in selection order with their scores.
 Pick by name through `acquire`; stochastic functions need an explicit CPU `torch.Generator`.
+
+Names are loaded lazily (PEP 562), so that `sbadbal.acquisition.specs` (names and parameters, what the workflow
+reads when it parses) can be imported without torch.
 """
 
-from .candidate import CandidateBatch
-from .registry import (
-    ALGORITHM_NAMES,
-    ALGORITHMS,
-    DEFAULT_CHUNK_SIZE,
-    AlgorithmSpec,
-    acquire,
-    algorithm_defaults,
-    canonical_name,
-    is_stochastic,
-    source_files,
-    validate_params,
-)
+from sbadbal._lazy import lazy_exports
 
-__all__ = [
-    "ALGORITHMS",
-    "ALGORITHM_NAMES",
-    "DEFAULT_CHUNK_SIZE",
-    "AlgorithmSpec",
-    "CandidateBatch",
-    "acquire",
-    "algorithm_defaults",
-    "canonical_name",
-    "is_stochastic",
-    "source_files",
-    "validate_params",
-]
+# Exported name -> the submodule that defines it. sbadbal/codegraph.py reads this literal to follow an import
+# of one name to its module only.
+_EXPORTS = {
+    "ALGORITHMS": "registry",
+    "ALGORITHM_NAMES": "specs",
+    "DEFAULT_CHUNK_SIZE": "registry",
+    "AlgorithmSpec": "registry",
+    "AlgorithmRecord": "specs",
+    "CandidateBatch": "candidate",
+    "acquire": "registry",
+    "algorithm_defaults": "specs",
+    "canonical_name": "specs",
+    "is_stochastic": "specs",
+    "source_files": "registry",
+    "validate_params": "specs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -2,7 +2,7 @@
 
 Score of candidate j given the batch S (as batchbald_redux): H(y_S, y_j) - E_k H(y_j|w_k) - sum_{s in S} E_k H(y_s|w_k).
 The joint entropy is exact while C^|S| <= num_samples joint configurations, and importance-sampled beyond
-(SEED_SPEC 1.4). Speed comes from computing every candidate's joint entropy as one matrix product: with the joint
+(docs/algorithms.md#batchbald). Speed comes from computing every candidate's joint entropy as one matrix product: with the joint
 configuration probabilities J[m,k] = prod_{s in S} p[s,k,y_s^(m)] and the pool probabilities laid out as a
 K x (N*C) matrix, P[m,(n,c)] = (1/K) sum_k J[m,k] p[n,k,c] is J @ probs_K_NC for all candidates at once.
 """

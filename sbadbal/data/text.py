@@ -1,5 +1,5 @@
 """AG News: documents from local files (original CSV or parquet) or HF `datasets`, embedded once by a frozen
-sentence encoder so that an AL run trains only a small head on fixed vectors.
+sentence encoder so that an AL run trains only a small head on fixed vectors (docs/algorithms.md#models).
 
 The text of a document is title + " " + description, as HF's `ag_news` builds it from the original CSV.
 The default encoder is all-MiniLM-L6-v2 through sentence-transformers (mean pooling over tokens, then L2
@@ -238,7 +238,7 @@ def _load_cache(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
-    from ..results import write_atomically
+    from ..runfiles import write_atomically
 
     keys = list(table)
     vectors = torch.stack([table[k] for k in keys]) if keys else torch.empty(0)

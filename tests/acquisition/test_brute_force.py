@@ -137,7 +137,7 @@ def test_plbb_scores_are_gains_along_its_draws(device, log_probs_factory):
 
 
 def seed_lbb_direct(probs_N_K_C: torch.Tensor, code_chunk_size: int) -> torch.Tensor:
-    """The seed's BALD + T with explicit O(n^2) double loops over each chunk, as SEED_SPEC 1.6 states it."""
+    """The seed's BALD + T with explicit O(n^2) double loops over each chunk, as docs/algorithms.md#lbb-code-and-plbb-code describes it."""
     N, K, C = probs_N_K_C.shape
     mean_N_C = probs_N_K_C.mean(dim=1)
     bald = [

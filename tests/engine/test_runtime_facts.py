@@ -6,7 +6,7 @@ import torch
 
 from sbadbal.acquisition.timing import time_acquisition
 from sbadbal.data.store import save_prepared, load_prepared, prepared_checksum
-from sbadbal.results import sweep_acquisition_timing
+from sbadbal.timing_sweep import sweep_acquisition_timing
 from sbadbal.runtime import environment_facts, load_average
 
 from .helpers import blobs

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 
 import pytest
-import yaml
 
 from sbadbal import scheduling
+from sbadbal.config import load_config_file
+from sbadbal.model_registry import MODELS
 
 from .helpers import REPO
 
-SUITES = yaml.safe_load((REPO / "config.yaml").read_text())["suites"]
-PAPER = SUITES["paper"]["experiments"]
-TINY_MC = SUITES["tiny"]["experiments"]["tiny_mc"]
+SUITES = load_config_file(REPO / "config.yaml").suites
+PAPER = SUITES["paper"].experiments
+TINY_MC = SUITES["tiny"].experiments["tiny_mc"]
 
 
 def prepared_bytes(train: int, test: int, shape: tuple[int, ...]) -> int:
@@ -36,17 +37,17 @@ def test_memory_follows_the_pool_its_samples_and_the_model():
     # 70,000 examples bound the pool; 100 samples x 10 classes of float64, three copies: 1.68 GB of log-probs.
     assert scheduling.pool_size_bound(fmnist, FMNIST_BYTES) == 70000
     assert full == 6000
-    assert scheduling.run_memory_mb({**fmnist, "pool_subset": 1000}, FMNIST_BYTES) < full
-    fewer_samples = {**fmnist, "uncertainty": {**fmnist["uncertainty"], "k_acquisition": 10}}
+    assert scheduling.run_memory_mb(fmnist.model_copy(update={"pool_subset": 1000}), FMNIST_BYTES) < full
+    fewer_samples = fmnist.model_copy(update={"uncertainty": fmnist.uncertainty.model_copy(update={"k_acquisition": 10})})
     assert scheduling.run_memory_mb(fewer_samples, FMNIST_BYTES) < full
     resnet = scheduling.run_memory_mb(PAPER["rcifar10_ens"], CIFAR10_BYTES)
-    assert resnet >= scheduling.RUNTIME_BASE_MB + scheduling.MODEL_WORKING_MB["resnet18"]
+    assert resnet >= scheduling.RUNTIME_BASE_MB + MODELS["resnet18"].working_mb
 
 
 def test_repeated_datasets_bound_their_pool_by_the_repeats():
     rcifar = PAPER["rcifar10_ens"]
     assert scheduling.pool_size_bound(rcifar, CIFAR10_BYTES) == 4 * 60000
-    assert scheduling.pool_size_bound({**rcifar, "dataset": "CIFAR10"}, CIFAR10_BYTES) == 60000
+    assert scheduling.pool_size_bound(rcifar.model_copy(update={"dataset": "CIFAR10"}), CIFAR10_BYTES) == 60000
 
 
 def test_runtime_follows_the_number_of_fits():

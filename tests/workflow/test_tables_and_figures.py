@@ -10,16 +10,15 @@ import pytest
 import torch
 
 from sbadbal.plots import accuracy_curve_summary, plot_accuracy_curves, plot_acquisition_timing, save_figure
+from sbadbal.bench import nested_pool_subset
 from sbadbal.results import (
     RUN_COLUMNS,
     final_accuracy_table,
     first_acquisition_time_table,
     markdown_accuracy_table,
-    markdown_timing_table,
-    nested_pool_subset,
     read_runs,
-    sweep_acquisition_timing,
 )
+from sbadbal.timing_sweep import markdown_timing_table, sweep_acquisition_timing
 
 
 def run_frame(accuracies, *, initial=20, batch=10, first_acquisition=1.0):

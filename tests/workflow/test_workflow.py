@@ -6,8 +6,11 @@ that count the jobs Snakemake would start after an edit, then undo the edit (con
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from .helpers import (
     missing_outputs,
     planned_jobs,
     snakemake,
+    snakemake_env,
     tiny_suite,
 )
 
@@ -99,6 +103,85 @@ def test_acquisition_source_change_reruns_the_runs_that_use_it(tiny_run, source,
     assert jobs["prepare_data"] == 0 and jobs["bench_log_probs"] == 0
 
 
+def test_table_source_change_reruns_only_tables(tiny_run):
+    with edited(tiny_run / "sbadbal" / "results.py", lambda text: text + "\n# an edit\n"):
+        jobs = planned_jobs(tiny_run, *TINY)
+    # Both table rules (runs and timing tables) and the figures drawn from them; no run, no model, no data.
+    assert jobs == Counter(aggregate=1, bench_acquisition=1, plot_curves=1, plot_bench=1, all=1)
+
+
+def test_training_source_change_reruns_every_run(tiny_run):
+    experiment = tiny_suite()["experiments"]["tiny_mc"]
+    runs = len(experiment["batch_sizes"]) * len(experiment["algorithms"]) * len(experiment["seeds"])
+    with edited(tiny_run / "sbadbal" / "training.py", lambda text: text + "\n# an edit\n"):
+        jobs = planned_jobs(tiny_run, *TINY)
+    assert jobs["run_al"] == runs and jobs["bench_log_probs"] == 1 and jobs["prepare_data"] == 0
+
+
+def test_a_variant_reruns_only_its_runs_and_reaches_every_output(tiny_run, tmp_path):
+    """LBB-w2 (config.yaml's variant) added to the tiny suite: its own runs, under its own name everywhere."""
+    workdir = tmp_path / "variant"
+    shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+
+    def add_variant(config):
+        config["suites"]["tiny"]["experiments"]["tiny_mc"]["algorithms"].append("LBB-w2")
+        config["suites"]["tiny"]["benchmarks"]["tiny_timing"]["algorithms"].append("LBB-w2")
+
+    change_config(workdir, add_variant)
+    experiment = tiny_suite()["experiments"]["tiny_mc"]
+    jobs = planned_jobs(workdir, *TINY)
+    assert jobs == Counter(run_al=len(experiment["seeds"]), aggregate=1, plot_curves=1, bench_acquisition=1,
+                           plot_bench=1, all=1)
+    snakemake(workdir, "--cores", "2", *TINY)
+    base = workdir / "results" / "tiny"
+    for seed in experiment["seeds"]:
+        sidecar = json.loads((base / "runs" / "tiny_mc" / "b10" / "LBB-w2" / f"seed{seed}.json").read_text())
+        assert sidecar["config"]["name"] == "LBB-w2" and sidecar["config"]["algorithm"] == "LBB"
+        assert sidecar["config"]["algorithm_params"] == {"pair_weight": 2.0}
+    for table in ("runs.csv", "final_accuracy.csv", "acquisition_time.csv"):
+        assert "LBB-w2" in set(pd.read_csv(base / "tables" / "tiny_mc" / table)["algorithm"]), table
+    assert "LBB-w2" in (base / "tables" / "tiny_mc" / "final_accuracy.md").read_text()
+    assert "LBB-w2" in set(pd.read_csv(base / "bench" / "tiny_timing" / "timings.csv")["algorithm"])
+    assert "LBB-w2" in (base / "bench" / "tiny_timing" / "timings.md").read_text()
+    assert planned_jobs(workdir, *TINY) == Counter()
+
+
+def test_the_cli_run_equals_the_workflow_run(tiny_run, tmp_path):
+    """`python -m sbadbal run` on the tiny suite's experiment, preparing its data in memory: the same rows."""
+    csv = tmp_path / "BALD.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "sbadbal", "run", "--experiment", "config.yaml", "--key", "suites.tiny.experiments.tiny_mc",
+         "--algorithm", "BALD", "--batch-size", "10", "--seed", "1", "--csv", str(csv), "--device", "cpu", "--quiet"],
+        cwd=tiny_run, env=snakemake_env({"OMP_NUM_THREADS": "1"}), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    timing = ["train_seconds", "score_seconds", "acquisition_seconds"]
+    ours = pd.read_csv(csv).drop(columns=timing)
+    workflow = pd.read_csv(tiny_run / "results" / "tiny" / "runs" / "tiny_mc" / "b10" / "BALD" / "seed1.csv").drop(columns=timing)
+    pd.testing.assert_frame_equal(ours, workflow)
+    sidecar = json.loads(csv.with_suffix(".json").read_text())["config"]
+    assert sidecar == json.loads((tiny_run / "results/tiny/runs/tiny_mc/b10/BALD/seed1.json").read_text())["config"]
+
+
+def test_scripts_run_by_hand_as_the_workflow_runs_them(tiny_run, tmp_path):
+    """`python scripts/<rule>.py WILDCARD=VALUE ...` builds its job from the real Snakefile (mock_snakemake)."""
+    workdir = tmp_path / "by_hand"
+    shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+    run = Path("results/tiny/runs/tiny_mc/b10/LBB/seed2.csv")
+    table = Path("results/tiny/tables/tiny_mc/runs.csv")
+    for path in (run, table):
+        (workdir / path).unlink()
+    for command in (["scripts/run_al.py", "experiment=tiny_mc", "batch_size=10", "alg=LBB", "seed=2"],
+                    ["scripts/aggregate.py", "experiment=tiny_mc"]):
+        result = subprocess.run([sys.executable, *command, "--config", "suite=tiny"], cwd=workdir,
+                                env=snakemake_env({"OMP_NUM_THREADS": "1"}), capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+    timing = ["train_seconds", "score_seconds", "acquisition_seconds"]
+    pd.testing.assert_frame_equal(pd.read_csv(workdir / run).drop(columns=timing),
+                                  pd.read_csv(tiny_run / run).drop(columns=timing))
+    assert pd.read_csv(workdir / table).shape == pd.read_csv(tiny_run / table).shape
+
+
 def test_report_collects_figures_and_tables(tiny_run):
     snakemake(tiny_run, "--report", "report.html", *TINY)
     html = (tiny_run / "report.html").read_text()
@@ -111,44 +194,12 @@ def test_lint_is_clean(tiny_run):
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
-# --- configuration errors stop the workflow at start, naming the bad value ---------------------------------
+# Configuration errors: tests/workflow/test_config.py.
 
 
 @pytest.fixture
 def fresh_copy(tmp_path) -> Path:
     return copy_workflow(tmp_path)
-
-
-def break_tiny(workdir: Path, change) -> subprocess.CompletedProcess:
-    change_config(workdir, lambda config: change(config["suites"]["tiny"]["experiments"]["tiny_mc"]))
-    return snakemake(workdir, "--dry-run", *TINY, check=False)
-
-
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        (lambda exp: exp["algorithms"].append("SuperBALD"), "unknown algorithm 'SuperBALD'"),
-        (lambda exp: exp.update(budget=-5), "-5 is less than the minimum of 1"),
-        (lambda exp: exp.pop("seeds"), "'seeds' is a required property"),
-        (lambda exp: exp["uncertainty"].update(method="laplace"), "'laplace' is not one of"),
-        (lambda exp: exp.update(budget=10), "budget 10 must exceed initial_size 20"),
-        (lambda exp: exp.update(learning_rate=0.1), "'learning_rate' was unexpected"),
-        (lambda exp: exp.update(model="resnet18"), "resnet18"),
-    ],
-    ids=["unknown-algorithm", "negative-budget", "missing-key", "bad-uncertainty", "budget-below-initial", "unknown-key",
-         "model-without-mc-dropout"],
-)
-def test_wrong_config_fails_at_start_with_a_clear_message(fresh_copy, change, message):
-    result = break_tiny(fresh_copy, change)
-    assert result.returncode != 0
-    assert message in result.stdout + result.stderr
-    assert not (fresh_copy / "results").exists()
-
-
-def test_unknown_suite_names_the_valid_ones(fresh_copy):
-    result = snakemake(fresh_copy, "--dry-run", "--config", "suite=nope", check=False)
-    assert result.returncode != 0
-    assert "suite 'nope' is not defined; valid suites: default, paper, tiny" in result.stdout + result.stderr
 
 
 # --- the paper suite: a dry run lists the seed's grid --------------------------------------------------------

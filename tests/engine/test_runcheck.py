@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sbadbal.results import RUN_COLUMNS, read_runs, write_csv_atomic
-from sbadbal.runfiles import RunFileError, read_run_csv, run_rows_problem
+from sbadbal.runcheck import RunFileError, read_run_csv, run_rows_problem
 
 
 def run_rows():

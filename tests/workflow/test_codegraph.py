@@ -1,0 +1,39 @@
+"""Code inputs follow imports (sbadbal/codegraph.py): what each rule's script runs, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from sbadbal.codegraph import import_closure
+
+from .helpers import REPO
+
+SCRIPTS = REPO / "scripts"
+
+
+def closure(script: str) -> set[str]:
+    return set(import_closure(SCRIPTS / script))
+
+
+def test_runs_depend_on_training_and_not_on_tables_or_figures():
+    run = closure("run_al.py")
+    assert {"training.py", "loop.py", "rounds.py", "models.py", "uncertainty.py", "runfiles.py"} <= run
+    assert {"results.py", "plots.py", "timing_sweep.py", "codegraph.py"}.isdisjoint(run)
+    # Algorithms' modules are the run's own extra inputs (registry.py imports them by name only).
+    assert {"acquisition/lbb.py", "acquisition/simple.py", "acquisition/batchbald.py"}.isdisjoint(run)
+
+
+@pytest.mark.parametrize("script", ["plot_curves.py", "plot_bench.py", "aggregate.py"])
+def test_figures_and_tables_do_not_depend_on_training(script):
+    assert {"training.py", "loop.py", "models.py", "uncertainty.py"}.isdisjoint(closure(script))
+
+
+def test_the_benchmark_model_does_not_depend_on_acquisition_code():
+    assert {"acquisition/registry.py", "acquisition/validation.py", "loop.py"}.isdisjoint(closure("bench_log_probs.py"))
+
+
+def test_a_name_from_a_lazy_package_follows_only_its_module(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("from sbadbal.data import load_prepared\n")
+    files = set(import_closure(script))
+    assert "data/store.py" in files and "data/prepare.py" not in files and "data/text.py" not in files
