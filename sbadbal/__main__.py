@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -126,17 +125,17 @@ def _run(args: argparse.Namespace) -> int:
     csv_path = Path(args.csv)
     sidecar = Path(args.sidecar) if args.sidecar else csv_path.with_suffix(".json")
 
-    def report(row: dict[str, Any]) -> None:
-        line = (f"round {row['round']}: {row['labelled']} labels, test accuracy {row['test_accuracy']:.2f}%, "
-                f"train {row['train_seconds']:.1f}s")
-        if not math.isnan(row["acquisition_seconds"]):  # the last round evaluates only
-            line += f", score {row['score_seconds']:.1f}s, acquire {row['acquisition_seconds']:.3f}s"
-        print(line, file=sys.stderr)
+    from sbadbal.progress import round_reporter, total_rounds
 
+    # A line per round; a bar as well when stderr is a terminal.
+    reporter = None if args.quiet else round_reporter(
+        total_rounds(initial_size=spec.initial_size, budget=spec.budget, batch_size=spec.batch_size))
     rows = run_to_files(
         prepared, spec, csv_path=csv_path, sidecar_path=sidecar, checkpoint_path=args.checkpoint,
-        device=args.device, progress=None if args.quiet else report,
+        device=args.device, progress=reporter,
     )
+    if reporter is not None:
+        reporter.close()
     print(json.dumps({"csv": str(csv_path), "sidecar": str(sidecar), "rounds": len(rows),
                       "final_accuracy": float(rows["test_accuracy"].iloc[-1])}))
     return 0

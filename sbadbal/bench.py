@@ -9,6 +9,7 @@ import torch
 from sbadbal.config import RunSpec
 from sbadbal.rounds import _check_fit, _fresh_trained_posterior, _initial_state, _score_pool, pool_indices
 from sbadbal.runtime import resolve_device
+from sbadbal.training import check_finite_log_probs
 
 
 def trained_pool_log_probs(prepared: Any, spec: RunSpec, *, device: str | torch.device = "auto") -> torch.Tensor:
@@ -21,7 +22,11 @@ def trained_pool_log_probs(prepared: Any, spec: RunSpec, *, device: str | torch.
     state = _initial_state(prepared, spec)
     posterior = _fresh_trained_posterior(prepared, spec, state, 0, device)
     pool_P = pool_indices(prepared.num_train, set(state.labelled) | set(state.validation))
-    return _score_pool(prepared, spec, posterior, pool_P, 0, device)
+    log_probs_N_K_C = _score_pool(prepared, spec, posterior, pool_P, 0, device)
+    # Never saved when the fit diverged: every timing would then be measured on NaNs.
+    check_finite_log_probs(log_probs_N_K_C, what="the benchmark's pool log-probabilities (round 0)",
+                           lr=getattr(spec.training, "lr", None))
+    return log_probs_N_K_C
 
 
 def nested_pool_subset(log_probs_N_K_C, size: int, *, seed: int):

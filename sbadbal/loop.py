@@ -10,11 +10,9 @@ indices, and a restarted run continues from the last finished round with the sam
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,10 @@ import torch
 
 # The run spec is a record of the configuration model (one validator); re-exported under its old home.
 from sbadbal.config import RunSpec, UncertaintySpec  # noqa: F401
-from sbadbal.runfiles import RUN_COLUMNS, run_sidecar, write_csv_atomic, write_json_atomic
+from sbadbal.acquisition.diagnostics import base_indices, batch_diagnostics
+from sbadbal.checkpoint import RunState, load_checkpoint, run_fingerprint, save_checkpoint
+from sbadbal.provenance import code_version
+from sbadbal.runfiles import DIAGNOSTIC_COLUMNS, RUN_COLUMNS, run_sidecar, write_csv_atomic, write_json_atomic
 from sbadbal.rounds import (  # noqa: F401  (re-exported: the round pieces' old home)
     SHARED_INITIAL_SEED,
     _check_fit,
@@ -38,12 +39,16 @@ from sbadbal.rounds import (  # noqa: F401  (re-exported: the round pieces' old 
     initial_sets,
     pool_indices,
 )
-from sbadbal.runtime import Stopwatch, device_name, resolve_device
+from sbadbal.runtime import Stopwatch, device_name, environment_facts, resolve_device
+from sbadbal.training import DivergenceError, check_finite_log_probs, check_finite_metrics
 from sbadbal.uncertainty import Posterior, accuracy_and_nll, predict_log_probs
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_VERSION = 1
+# Each row also carries the batch-quality diagnostics of its acquisition (sbadbal/acquisition/diagnostics.py).
+# Their importance-sampled joint MI draws this many label configurations from its own fixed seed: a few
+# hundredths of a second per batch, next to seconds of pool scoring.
+DIAGNOSTIC_SAMPLES = 10_000
 
 
 def _format_indices(indices: list[int]) -> str:
@@ -63,36 +68,36 @@ def _test_metrics(prepared: Any, spec: RunSpec, posterior: Posterior, round_inde
     return accuracy_and_nll(log_probs_T_K_C, prepared.test_targets)
 
 
-def _load_checkpoint(path: Path, spec: RunSpec, num_train: int) -> _RunState | None:
-    if not path.exists():
-        return None
-    try:
-        saved = json.loads(path.read_text())
-        if not isinstance(saved, dict):
-            raise TypeError(f"expected a JSON object, found {type(saved).__name__}")
-        if saved.get("version") != CHECKPOINT_VERSION or saved.get("spec") != spec.to_config():
-            warnings.warn(f"checkpoint {path} belongs to a different run configuration; starting this run afresh")
-            return None
-        state = _RunState(labelled=[int(i) for i in saved["labelled"]], validation=[int(i) for i in saved["validation"]],
-                          rows=list(saved["rows"]))
-        incomplete = [row for row in state.rows if not isinstance(row, dict) or set(RUN_COLUMNS) - set(row)]
-        if incomplete:
-            raise KeyError(f"{len(incomplete)} row(s) lack run columns")
-    except (ValueError, KeyError, TypeError) as error:
-        warnings.warn(f"checkpoint {path} is unreadable ({error}); starting this run afresh")
-        return None
-    if any(not 0 <= i < num_train for i in state.labelled):
-        warnings.warn(f"checkpoint {path} holds indices outside the dataset; starting this run afresh")
-        return None
-    return state
+def run_source_files(spec: RunSpec) -> list[Path]:
+    """The library files a run of `spec` executes: this module's imports and its acquisition function's module.
+    Their content is the code part of a checkpoint's fingerprint (the same files are the rule's code inputs)."""
+    from sbadbal.acquisition.specs import RECORDS_BY_NAME
+    from sbadbal.codegraph import PACKAGE_ROOT, import_closure
+
+    module = PACKAGE_ROOT / RECORDS_BY_NAME[spec.algorithm].module_file
+    return [PACKAGE_ROOT / path for path in import_closure(Path(__file__), module)]
 
 
-def _save_checkpoint(path: Path, spec: RunSpec, state: _RunState) -> None:
-    write_json_atomic(
-        {"version": CHECKPOINT_VERSION, "spec": spec.to_config(), "labelled": state.labelled,
-         "validation": state.validation, "rows": state.rows},
-        path,
+def _run_label(spec: RunSpec) -> str:
+    return f"{spec.dataset} {spec.name} b{spec.batch_size} seed {spec.seed}"
+
+
+def _learning_rate(spec: RunSpec) -> float | None:
+    return getattr(spec.training, "lr", None)
+
+
+def _diagnostics(prepared: Any, spec: RunSpec, log_probs_P_K_C: torch.Tensor, candidate: Any, acquired: list[int],
+                 labelled: list[int]) -> dict[str, Any]:
+    """The acquired batch's joint MI, sum of BALD, copies (repeated datasets) and non-positive gains (LBB/PLBB)."""
+    repeated = prepared.repeats > 1
+    values = batch_diagnostics(
+        log_probs_P_K_C, candidate.indices, algorithm=spec.algorithm, scores=candidate.scores,
+        pick_base_indices=base_indices(acquired, prepared.num_base_train) if repeated else None,
+        labelled_base_indices=base_indices(labelled, prepared.num_base_train) if repeated else None,
+        num_samples=DIAGNOSTIC_SAMPLES, seed=derive_seed(spec.seed, 0, "diagnostics"),
     )
+    # A column that does not apply is blank in the CSV, as NaN is.
+    return {column: math.nan if value is None else value for column, value in values.items()}
 
 
 def run_active_learning(
@@ -116,9 +121,15 @@ def run_active_learning(
     _check_fit(prepared, spec)
     device = resolve_device(device)
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else None
-    state = _load_checkpoint(checkpoint, spec, prepared.num_train) if checkpoint is not None else None
+    initial = _initial_state(prepared, spec)
+    initial = RunState(labelled=list(initial.labelled), validation=list(initial.validation), rows=[])
+    fingerprint = run_fingerprint(prepared, spec.to_config(), run_source_files(spec))
+    state = None
+    if checkpoint is not None:
+        state = load_checkpoint(checkpoint, fingerprint, initial=initial, num_train=prepared.num_train,
+                                budget=spec.budget)
     if state is None:
-        state = _initial_state(prepared, spec)
+        state = initial
     else:
         # A rerun after a crash, a kill or a scheduler's cancel: say so, since the rows before it are not redone.
         logger.info("resuming from checkpoint %s: %d round(s) done, %d labelled", checkpoint, len(state.rows),
@@ -127,13 +138,17 @@ def run_active_learning(
     while not finished:
         round_index = len(state.rows)
         training_clock = Stopwatch()
-        with training_clock.measure(device):
-            posterior = _fresh_trained_posterior(prepared, spec, state, round_index, device)
+        try:
+            with training_clock.measure(device):
+                posterior = _fresh_trained_posterior(prepared, spec, state, round_index, device)
+        except DivergenceError as error:
+            raise error.located(run=_run_label(spec), round_index=round_index) from error
         accuracy, nll = _test_metrics(prepared, spec, posterior, round_index, device)
+        check_finite_metrics(accuracy, nll, run=_run_label(spec), round_index=round_index, lr=_learning_rate(spec))
         row = {
             "round": round_index, "labelled": len(state.labelled), "test_accuracy": accuracy, "test_nll": nll,
             "train_seconds": training_clock.seconds, "score_seconds": math.nan, "acquisition_seconds": math.nan,
-            "acquired_indices": "",
+            "acquired_indices": "", **{column: math.nan for column in DIAGNOSTIC_COLUMNS},
         }
         if len(state.labelled) < spec.budget:
             pool_P = pool_indices(prepared.num_train, set(state.labelled) | set(state.validation))
@@ -143,6 +158,8 @@ def run_active_learning(
             scoring_clock = Stopwatch()
             with scoring_clock.measure(device):
                 log_probs_P_K_C = _score_pool(prepared, spec, posterior, pool_P, round_index, device)
+            check_finite_log_probs(log_probs_P_K_C, what=f"pool log-probabilities of {_run_label(spec)}, round "
+                                   f"{round_index}", lr=_learning_rate(spec))
             del posterior
             log_probs_P_K_C = log_probs_P_K_C.to(device)
             batch_size = min(spec.batch_size, spec.budget - len(state.labelled), len(pool_P))
@@ -157,11 +174,12 @@ def run_active_learning(
             if len(set(acquired)) != len(acquired) or len(acquired) != batch_size:
                 raise RuntimeError(f"{spec.algorithm} returned {candidate.indices!r} for a batch of {batch_size}")
             row.update(score_seconds=scoring_clock.seconds, acquisition_seconds=acquisition_clock.seconds,
-                       acquired_indices=_format_indices(acquired))
+                       acquired_indices=_format_indices(acquired),
+                       **_diagnostics(prepared, spec, log_probs_P_K_C, candidate, acquired, state.labelled))
             state.labelled = state.labelled + acquired
         state.rows.append(row)
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, spec, state)
+            save_checkpoint(checkpoint, fingerprint, state)
         if progress is not None:
             progress(dict(row))
         finished = row["acquired_indices"] == ""
@@ -204,7 +222,9 @@ def run_to_files(
     resolved = resolve_device(device)
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else default_checkpoint_path(csv_path)
     rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress)
-    write_json_atomic(run_sidecar(spec.to_config(), device_name(resolved)), sidecar_path)
+    sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
+               "code": code_version()}
+    write_json_atomic(sidecar, sidecar_path)
     # The CSV last: its presence means the run (and its sidecar) finished.
     write_csv_atomic(rows, csv_path)
     checkpoint.unlink(missing_ok=True)

@@ -17,12 +17,15 @@ from typing import Any
 
 import pandas as pd
 
-from sbadbal.runfiles import RUN_COLUMNS
+from sbadbal.runfiles import DIAGNOSTIC_COLUMNS, RUN_COLUMNS
 
 INT_COLUMNS = ("round", "labelled")
 FLOAT_COLUMNS = ("test_accuracy", "test_nll", "train_seconds", "score_seconds", "acquisition_seconds")
 # The last round scores and acquires nothing: its timings are NaN (blank in the CSV). Elsewhere they are required.
 NAN_ON_LAST_ROW_ONLY = ("score_seconds", "acquisition_seconds")
+# Batch diagnostics: blank where they do not apply (and on the last row); counts are integers >= 0, the sums of
+# information are finite (the importance-sampled joint MI may fall a hair below 0 for a near-redundant batch).
+COUNT_COLUMNS = ("batch_copies", "batch_nonpositive_gains")
 
 
 class RunFileError(ValueError):
@@ -63,6 +66,18 @@ def _column_problem(column: str, value: Any, *, last: bool) -> str | None:
         if value < 0:
             return f"must be >= 0, got {value!r}"
         return None
+    if column in DIAGNOSTIC_COLUMNS:
+        if not _is_number(value):
+            return f"expected a number or a blank, got {value!r}"
+        if math.isnan(value):
+            return None
+        if not math.isfinite(value):
+            return f"expected a finite number or a blank, got {value!r}"
+        if column in COUNT_COLUMNS and (value < 0 or value != int(value)):
+            return f"expected a count (integer >= 0), got {value!r}"
+        if column == "batch_sum_bald" and value < 0:
+            return f"must be >= 0, got {value!r}"
+        return None
     return None
 
 
@@ -88,7 +103,7 @@ def run_rows_problem(
         missing = [column for column in RUN_COLUMNS if column not in row]
         if missing:
             return (position, missing[0], "missing column")
-        for column in (*INT_COLUMNS, *FLOAT_COLUMNS):
+        for column in (*INT_COLUMNS, *FLOAT_COLUMNS, *DIAGNOSTIC_COLUMNS):
             problem = _column_problem(column, row[column], last=last)
             if problem:
                 return (position, column, problem)
@@ -131,7 +146,8 @@ def _cell(text: str, column: str) -> Any:
     if text.strip() == "":
         return math.nan
     value = float(text)
-    return int(value) if column in INT_COLUMNS and math.isfinite(value) and value == int(value) else value
+    integral = column in INT_COLUMNS or column in COUNT_COLUMNS
+    return int(value) if integral and math.isfinite(value) and value == int(value) else value
 
 
 def read_run_csv(

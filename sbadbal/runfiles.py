@@ -28,7 +28,24 @@ RUN_COLUMNS = (
     "score_seconds",
     "acquisition_seconds",
     "acquired_indices",
+    # Batch quality of the acquisition after this round (sbadbal/acquisition/diagnostics.py); blank on the last row
+    # and where a column does not apply (copies on a dataset without repeats, gains of a non-LBB algorithm).
+    "batch_joint_mi",
+    "batch_sum_bald",
+    "batch_copies",
+    "batch_nonpositive_gains",
 )
+DIAGNOSTIC_COLUMNS = RUN_COLUMNS[-4:]
+
+
+def _fsync(path: Path) -> None:
+    """Flush the file's data to disk before the rename makes it visible: after a crash or power loss the name
+    then never points at an empty or partial file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
@@ -40,6 +57,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> 
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

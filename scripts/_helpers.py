@@ -30,7 +30,8 @@ def log_to(path: str | None) -> logging.Logger:
     """Send logging and stderr (warnings, tracebacks, progress) to the rule's log file."""
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        stream = open(path, "w", buffering=1)
+        # Appended, never truncated: a resumed run (after a kill or a Slurm retry) keeps the earlier attempt's lines.
+        stream = open(path, "a", buffering=1)
         sys.stderr = stream
     logging.basicConfig(
         level=logging.INFO,

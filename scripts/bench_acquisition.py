@@ -18,7 +18,7 @@ timing = snakemake.params.timing
 # This job's own GPU on a multi-GPU workstation, held until the tables are written (sbadbal/gpu_slots.py).
 with pin_job_to_free_gpu(logger=logger):
     timings = sweep_acquisition_timing(
-        torch.load(snakemake.input.log_probs),
+        torch.load(snakemake.input.log_probs, weights_only=True),
         algorithms=timing["algorithms"],
         batch_sizes=timing["batch_sizes"],
         pool_sizes=timing["pool_sizes"],

@@ -12,6 +12,7 @@ import torch  # noqa: E402
 from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.config import RunSpec  # noqa: E402
 from sbadbal.loop import run_to_files  # noqa: E402
+from sbadbal.progress import round_reporter, total_rounds  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
 torch.set_num_threads(max(1, int(snakemake.threads)))
@@ -21,11 +22,16 @@ torch.set_num_threads(max(1, int(snakemake.threads)))
 with pin_job_to_free_gpu(logger=logger):
     spec = RunSpec.from_config(snakemake.params.run)
     logger.info("run %s b=%s seed=%s: %s", spec.name, spec.batch_size, spec.seed, snakemake.params.run)
+    # One line per round in the rule's log (and a Slurm job's), as it happens, with an estimate of the time left.
+    reporter = round_reporter(total_rounds(initial_size=spec.initial_size, budget=spec.budget,
+                                           batch_size=spec.batch_size), write=logger.info, bar=False)
     frame = run_to_files(
         snakemake.input.data,
         spec,
         csv_path=snakemake.output.csv,
         sidecar_path=snakemake.output.sidecar,
         device="auto",
+        progress=reporter,
     )
+    reporter.close()
     logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])

@@ -24,12 +24,11 @@ from typing import Any
 import torch
 
 from .batchbald import extend_exact_joint, joint_entropies, probs_K_NC, sample_joint
-from .lbb import get_lbb_batch, get_plbb_batch
-from .registry import ALGORITHMS, canonical_name
 from .scores import point_uncertainty
+from .specs import RECORDS_BY_NAME, canonical_name
+from sbadbal.runfiles import DIAGNOSTIC_COLUMNS
 
 # The diagnostics' column names in the runs table, in order.
-DIAGNOSTIC_COLUMNS = ("batch_joint_mi", "batch_sum_bald", "batch_copies", "batch_nonpositive_gains")
 
 # Enumerate while the first |B|-1 labels have at most this many joint configurations (as BatchBALD's num_samples);
 # beyond, draw this many configurations. Exact at C = 10 up to b = 5; sampled with standard error of a few 0.01
@@ -39,7 +38,9 @@ DEFAULT_NUM_SAMPLES = 10_000
 DEFAULT_SAMPLE_SEED = 0
 
 # Functions whose CandidateBatch.scores are the greedy gain of each pick at the time it was picked.
-GAIN_SCORED_FUNCTIONS = (get_lbb_batch, get_plbb_batch)
+# By record, not by importing lbb.py: a run's code inputs follow its imports (sbadbal/codegraph.py), and an edit of
+# lbb.py must not rerun the BALD runs.
+GAIN_SCORED_FUNCTIONS = (("lbb", "get_lbb_batch"), ("lbb", "get_plbb_batch"))
 
 
 def joint_entropy_of_batch(
@@ -118,7 +119,8 @@ def batch_copies(pick_base_indices: Sequence[int], labelled_base_indices: Sequen
 
 def scores_are_gains(algorithm: str) -> bool:
     """Whether the named algorithm's CandidateBatch.scores are greedy gains at pick time (LBB, PLBB)."""
-    return ALGORITHMS[canonical_name(algorithm)].function in GAIN_SCORED_FUNCTIONS
+    record = RECORDS_BY_NAME[canonical_name(algorithm)]
+    return (record.module, record.function_name) in GAIN_SCORED_FUNCTIONS
 
 
 def batch_nonpositive_gains(gains: Sequence[float]) -> int:

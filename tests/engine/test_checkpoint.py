@@ -26,7 +26,9 @@ def row(round_index, labelled, acquired, accuracy=50.0):
     timed = bool(acquired)
     return {"round": round_index, "labelled": labelled, "test_accuracy": accuracy, "test_nll": 1.5,
             "train_seconds": 2.0, "score_seconds": 0.3 if timed else math.nan,
-            "acquisition_seconds": 0.1 if timed else math.nan, "acquired_indices": " ".join(map(str, acquired))}
+            "acquisition_seconds": 0.1 if timed else math.nan, "acquired_indices": " ".join(map(str, acquired)),
+            "batch_joint_mi": 0.5 if timed else math.nan, "batch_sum_bald": 0.75 if timed else math.nan,
+            "batch_copies": math.nan, "batch_nonpositive_gains": math.nan}
 
 
 def two_rounds_done():

@@ -9,8 +9,20 @@ from sbadbal.results import RUN_COLUMNS, read_runs, write_csv_atomic
 from sbadbal.runcheck import RunFileError, read_run_csv, run_rows_problem
 
 
+NO_DIAGNOSTICS = {"batch_joint_mi": math.nan, "batch_sum_bald": math.nan, "batch_copies": math.nan,
+                  "batch_nonpositive_gains": math.nan}
+
+
 def run_rows():
-    """A finished run as the loop writes it: 20 labels, two acquisitions of 5, the last round acquires nothing."""
+    """A finished run as the loop writes it: 20 labels, two acquisitions of 5, the last round acquires nothing.
+    Diagnostics where they apply: joint MI and sum of BALD for every batch, no copies (no repeats), gains for LBB."""
+    diagnostics = [{"batch_joint_mi": 1.25, "batch_sum_bald": 1.5, "batch_copies": math.nan, "batch_nonpositive_gains": 1},
+                   {"batch_joint_mi": 0.25, "batch_sum_bald": 0.25, "batch_copies": math.nan, "batch_nonpositive_gains": 0},
+                   NO_DIAGNOSTICS]
+    return [{**row, **extra} for row, extra in zip(_base_rows(), diagnostics)]
+
+
+def _base_rows():
     return [
         {"round": 0, "labelled": 20, "test_accuracy": 61.5, "test_nll": 1.2, "train_seconds": 3.0,
          "score_seconds": 0.5, "acquisition_seconds": 0.1, "acquired_indices": "4 9 17 3 100"},
@@ -115,3 +127,19 @@ def test_rows_checker_accepts_an_unfinished_run_when_asked():
     assert run_rows_problem(rows, finished=None, budget=26) is None
     assert "budget is 25" in run_rows_problem(rows, finished=None, budget=25)[2]
     assert run_rows_problem([], finished=None)[2].startswith("no rows")
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("batch_copies", "-1", "expected a count"),
+    ("batch_nonpositive_gains", "1.5", "expected a count"),
+    ("batch_sum_bald", "-0.5", "must be >= 0"),
+    ("batch_joint_mi", "inf", "expected a finite number or a blank"),
+])
+def test_impossible_diagnostics_are_named(tmp_path, column, value, message):
+    rows = run_rows()
+    path = write_run(tmp_path, rows)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, column] = value
+    frame.to_csv(path, index=False)
+    with pytest.raises(RunFileError, match=rf"row 0\), column '{column}': {message}"):
+        read_run_csv(path)
