@@ -4,10 +4,6 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.common.tbdstring import TBDString
-
-from sbadbal import scheduling
-from sbadbal.acquisition.specs import RECORDS_BY_NAME
 from sbadbal.codegraph import PACKAGE_ROOT, library_inputs
 from sbadbal.config import ConfigError, load_config
 from sbadbal.data.registry import DATASET_NAMES
@@ -50,8 +46,7 @@ def script_sources(script):
 
 def algorithm_sources(names):
     """The acquisition code of algorithms or variants: a variant's is its registry algorithm's."""
-    records = [RECORDS_BY_NAME[CONFIG.variants[n].algorithm if n in CONFIG.variants else n] for n in names]
-    return library_inputs(*(LIBRARY / record.module_file for record in records), root=LIBRARY)
+    return library_inputs(*(LIBRARY / CONFIG.algorithm_module(name) for name in names), root=LIBRARY)
 
 
 def run_sources(wildcards):
@@ -136,25 +131,3 @@ def plot_settings(wildcards):
 
 def table_settings(wildcards):
     return CONFIG.tables.model_dump()
-
-
-# --- resources: what a job asks a scheduler for (sbadbal/scheduling.py), doubled on each retry ----------
-def run_runtime_minutes(wildcards, attempt):
-    return scheduling.run_runtime_minutes(EXPERIMENTS[wildcards.experiment]) * attempt
-
-
-def run_mem_mb(wildcards, input, attempt):
-    prepared = Path(input.data)
-    if not prepared.exists():
-        # Not prepared yet (a dry run): Snakemake computes resources again once the input exists.
-        return TBDString()
-    return scheduling.run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared.stat().st_size) * attempt
-
-
-def prepare_mem_mb(wildcards, attempt):
-    return scheduling.prepare_memory_mb(wildcards.dataset) * attempt
-
-
-def doubling_on_retry(amount):
-    """A resource that doubles on each retry: `mem_mb=doubling_on_retry(16000)`."""
-    return lambda wildcards, attempt: amount * attempt

@@ -349,6 +349,11 @@ class Config(_Model):
         """Every name a run path may hold: the registry's algorithms and the variants."""
         return (*algorithm_specs.ALGORITHM_NAMES, *self.variants)
 
+    def algorithm_module(self, name: str) -> str:
+        """The module file (relative to the package) of an algorithm's or a variant's acquisition function."""
+        base = self.variants[name].algorithm if name in self.variants else name
+        return algorithm_specs.RECORDS_BY_NAME[algorithm_specs.canonical_name(base)].module_file
+
 
 # --------------------------------------------------------------------------------------------- run spec
 

