@@ -171,13 +171,6 @@ class Experiment(RunSettings):
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
     _variants: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
 
-    def settings(self) -> RunSettings:
-        return RunSettings(**{key: getattr(self, key) for key in RunSettings.model_fields})
-
-    @property
-    def choices(self) -> list[AlgorithmChoice]:
-        return list(self._choices.values())
-
     @property
     def algorithm_names(self) -> list[str]:
         """Display names, as they appear in run paths, tables and figures (variants under their own names)."""
@@ -232,10 +225,6 @@ class Benchmark(_Model):
     repeats: PositiveInt = Field(3, description="timed calls per case (the median is reported)")
 
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
-
-    @property
-    def choices(self) -> list[AlgorithmChoice]:
-        return list(self._choices.values())
 
     def timing_settings(self) -> dict[str, Any]:
         """The plain settings of the timing rule: display names with their algorithm and full parameters."""
