@@ -30,7 +30,7 @@ rule bench_acquisition:
         table=report(
             "results/{suite}/bench/{bench}/timings.csv",
             caption="../report/timings.rst",
-            category="Acquisition time",
+            category="4. Acquisition time",
             labels={"benchmark": "{bench}", "table": "timings"},
         ),
         markdown="results/{suite}/bench/{bench}/timings.md",

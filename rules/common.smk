@@ -3,6 +3,7 @@
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from sbadbal.codegraph import PACKAGE_ROOT, library_inputs
 from sbadbal.config import ConfigError, load_config
@@ -72,16 +73,24 @@ def experiment_run_csvs(wildcards):
 
 
 def final_targets():
-    """Every file the suite promises: tables and figures per experiment, timing tables and plots per benchmark."""
-    targets = []
+    """Every file the suite promises. Run files and prepared data are targets too, so that a rerun remakes one that
+    was deleted (an existing table alone would otherwise answer "Nothing to be done")."""
+    targets = [prepared_data(dataset) for dataset in sorted({e.dataset for e in EXPERIMENTS.values()})]
     for key, experiment in EXPERIMENTS.items():
-        tables = ["runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv"]
+        targets += experiment_run_csvs(SimpleNamespace(experiment=key))
+        tables = ["runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv",
+                  "batch_diagnostics.csv", "batch_diagnostics.md"]
+        if experiment.references:
+            tables += ["reference_comparison.csv", "reference_comparison.md"]
         targets += expand("results/{suite}/tables/{experiment}/{table}", suite=SUITE_NAME, experiment=key, table=tables)
-        targets += expand("results/{suite}/figures/{experiment}/accuracy_b{batch_size}.{ext}", suite=SUITE_NAME,
-                          experiment=key, batch_size=experiment.batch_sizes, ext=["pdf", "png"])
-    for key in BENCHMARKS:
-        targets += expand("results/{suite}/bench/{bench}/{name}", suite=SUITE_NAME, bench=key,
-                          name=["timings.csv", "timings.md", "timing.pdf", "timing.png"])
+        targets += expand("results/{suite}/figures/{experiment}/{figure}_b{batch_size}.{ext}", suite=SUITE_NAME,
+                          experiment=key, figure=["accuracy", "diagnostics"], batch_size=experiment.batch_sizes,
+                          ext=["pdf", "png", "svg"])
+    for key, bench in BENCHMARKS.items():
+        names = ["timings.csv", "timings.md", "timing.pdf", "timing.png", "timing.svg"]
+        names += ["reference_comparison.csv", "reference_comparison.md"] if bench.references else []
+        targets += expand("results/{suite}/bench/{bench}/{name}", suite=SUITE_NAME, bench=key, name=names)
+    targets += expand("results/{suite}/tables/claims.{ext}", suite=SUITE_NAME, ext=["csv", "md"])
     return targets
 
 
@@ -131,3 +140,57 @@ def plot_settings(wildcards):
 
 def table_settings(wildcards):
     return CONFIG.tables.model_dump()
+
+
+def aggregate_expectations(wildcards):
+    """What every run file of the experiment must show: its first row at initial_size, its last at the budget."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return {"initial_size": experiment.initial_size, "budget": experiment.budget}
+
+
+def experiment_figure(wildcards):
+    """Title, caption facts and styles of an experiment's figures; the published points it is compared with."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    k = experiment.uncertainty.k_acquisition if experiment.uncertainty.method == "mc_dropout" else None
+    return {"title": experiment.description or wildcards.experiment, "k": k, "bases": {n: experiment.choice(n).algorithm for n in experiment.algorithm_names},
+            "references": list(experiment.references)}
+
+
+def bench_figure(wildcards):
+    bench = BENCHMARKS[wildcards.bench]
+    return {"title": bench.description or wildcards.bench, "bases": bench.timing_settings()["bases"]}
+
+
+def reference_file(references):
+    """The published-numbers file as an input when references are named (an edit of it redoes the comparisons)."""
+    return [str(Path(workflow.basedir) / "references" / "original_repository.yaml")] if references else []
+
+
+def experiment_references_file(wildcards):
+    return reference_file(EXPERIMENTS[wildcards.experiment].references)
+
+
+def bench_references_file(wildcards):
+    return reference_file(BENCHMARKS[wildcards.bench].references)
+
+
+def experiment_references(wildcards):
+    return list(EXPERIMENTS[wildcards.experiment].references)
+
+
+def bench_references(wildcards):
+    return list(BENCHMARKS[wildcards.bench].references)
+
+
+def bench_of_experiment_timings(wildcards):
+    """The timing table of a benchmark of this experiment, for the comparison's timing ratios (none: runs only)."""
+    keys = [key for key, bench in BENCHMARKS.items() if bench.experiment == wildcards.experiment]
+    return [f"results/{SUITE_NAME}/bench/{keys[0]}/timings.csv"] if keys else []
+
+
+CLAIMS_EXPERIMENTS = SUITE.claims_experiments(EXPERIMENTS)
+CLAIMS_BENCHMARK = SUITE.claims_benchmark(BENCHMARKS)
+
+
+def claims_settings(wildcards):
+    return {"experiments": CLAIMS_EXPERIMENTS, "benchmark": CLAIMS_BENCHMARK, "parameters": CONFIG.claims.model_dump()}

@@ -167,6 +167,9 @@ class Experiment(RunSettings):
     algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases or variant names")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
     seeds: list[NonNegativeInt] = Field(min_length=1, description="one run per seed")
+    references: list[Text] = Field(default_factory=list, description=(
+        "ids in references/original_repository.yaml whose published accuracies this experiment is compared with "
+        "(a comparison table, points on the accuracy figure); only where the setting matches"))
 
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
     _variants: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
@@ -223,6 +226,8 @@ class Benchmark(_Model):
     algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases or variant names")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
     repeats: PositiveInt = Field(3, description="timed calls per case (the median is reported)")
+    references: list[Text] = Field(default_factory=list, description=(
+        "ids in references/original_repository.yaml whose published timing ratios this benchmark is compared with"))
 
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
 
@@ -237,6 +242,15 @@ class Benchmark(_Model):
         }
 
 
+class SuiteClaims(_Model):
+    """Which outputs of a suite the claims table (tables/claims.{csv,md}) rests on."""
+
+    experiments: list[Text] | None = Field(None, description="experiments whose runs decide the accuracy claims "
+                                           "(null: every experiment of the suite)")
+    benchmark: Text | None = Field(None, description="the timing benchmark that decides the speed claim (null: the "
+                                   "suite's first, if any)")
+
+
 class Suite(_Model):
     """A named set of experiments and timing benchmarks that one `snakemake` call runs."""
 
@@ -245,6 +259,7 @@ class Suite(_Model):
     datasets: dict[Text, DatasetSettings] = Field(default_factory=dict, description="per dataset name: preparation")
     experiments: dict[Text, Experiment] = Field(min_length=1, description="experiments by name")
     benchmarks: dict[Text, Benchmark] = Field(default_factory=dict, description="timing benchmarks by name")
+    claims: SuiteClaims = Field(default_factory=SuiteClaims, description="what the claims table rests on")
 
     def dataset_settings(self, dataset: str) -> DatasetSettings:
         return self.datasets.get(dataset, DatasetSettings())
@@ -270,6 +285,16 @@ class Suite(_Model):
         settings = self.dataset_settings(dataset)
         return {"repeats": settings.repeats, "noise_std": settings.noise_std, "noise_seed": settings.noise_seed,
                 "options": dict(settings.options), "download": self.download, "data_dir": data_root}
+
+    def claims_experiments(self, available: Mapping[str, Any]) -> list[str]:
+        """The experiments the claims table reads, of those available on this machine."""
+        chosen = self.claims.experiments if self.claims.experiments is not None else list(self.experiments)
+        return [key for key in chosen if key in available]
+
+    def claims_benchmark(self, available: Mapping[str, Any]) -> str | None:
+        """The benchmark the speed claim reads, if it is available on this machine."""
+        chosen = self.claims.benchmark if self.claims.benchmark is not None else next(iter(self.benchmarks), None)
+        return chosen if chosen in available else None
 
     def benchmark_run(self, key: str) -> "RunSpec":
         """The first-round model a benchmark times acquisition on: its experiment's settings under its seed (the
@@ -309,6 +334,15 @@ class Tables(_Model):
     )
 
 
+class ClaimRules(_Model):
+    """The pre-declared decision rules of the claims table (sbadbal/claims.py explains each default)."""
+
+    confidence: Annotated[float, Strict(), Field(gt=0, lt=1)] = Field(0.95, description="level of every interval")
+    accuracy_margin: NonNegativeFloat = Field(1.0, description="'as accurate as': at most this many points worse")
+    min_speedup: PositiveFloat = Field(10.0, description="'much faster': at least this ratio of seconds")
+    min_gain_over_random: NonNegativeFloat = Field(0.0, description="'strong' against Random: more accurate by this")
+
+
 class Variant(_Model):
     """A registry algorithm under fixed parameters and its own name (in run paths, tables and figures)."""
 
@@ -325,6 +359,7 @@ class Config(_Model):
     plots: Plots = Field(default_factory=Plots)
     tables: Tables = Field(default_factory=Tables)
     variants: dict[Text, Variant] = Field(default_factory=dict, description="named algorithm variants")
+    claims: ClaimRules = Field(default_factory=ClaimRules, description="decision rules of the claims table")
     suites: dict[Text, Suite] = Field(min_length=1, description="suites by name")
 
     def selected_suite(self) -> Suite:
@@ -604,6 +639,41 @@ def _check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice
                               f"{did_you_mean(bench.experiment, list(suite.experiments))} Valid: "
                               f"{', '.join(suite.experiments)}")
         bench._choices = _choices(where, bench.algorithms, bench.algorithm_params, variants)
+        _check_reference_ids(f"{where}.references", bench.references)
+    for key, experiment in suite.experiments.items():
+        _check_reference_ids(f"{path}.experiments.{key}.references", experiment.references)
+    for index, key in enumerate(suite.claims.experiments or []):
+        if key not in suite.experiments:
+            raise ConfigError(f"{path}.claims.experiments[{index}]", f"{key!r} is not an experiment of this suite"
+                              f"{did_you_mean(key, list(suite.experiments))} Valid: {', '.join(suite.experiments)}")
+    if suite.claims.benchmark is not None and suite.claims.benchmark not in suite.benchmarks:
+        raise ConfigError(f"{path}.claims.benchmark", f"{suite.claims.benchmark!r} is not a benchmark of this suite"
+                          f"{did_you_mean(suite.claims.benchmark, list(suite.benchmarks))} Valid: "
+                          f"{', '.join(suite.benchmarks) or 'none'}")
+
+
+REFERENCE_FILE = Path(__file__).resolve().parents[1] / "references" / "original_repository.yaml"
+
+
+def reference_ids(path: Path = REFERENCE_FILE) -> list[str]:
+    """The ids of the published-numbers file (read with yaml alone: the workflow parses without pandas or torch)."""
+    import yaml
+
+    if not path.is_file():
+        return []
+    return [str(entry.get("id")) for entry in (yaml.safe_load(path.read_text()) or {}).get("references", [])]
+
+
+def _check_reference_ids(path: str, ids: list[str]) -> None:
+    if not ids:
+        return
+    valid = reference_ids()
+    if not valid:
+        raise ConfigError(path, f"{REFERENCE_FILE} is missing; it ships with the repository (restore it with git)")
+    for index, key in enumerate(ids):
+        if key not in valid:
+            raise ConfigError(f"{path}[{index}]", f"unknown reference {key!r}{did_you_mean(key, valid)} Valid: "
+                              f"{', '.join(valid)}")
 
 
 def _check_config(config: Config) -> None:

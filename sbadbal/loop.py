@@ -31,7 +31,6 @@ from sbadbal.rounds import (  # noqa: F401  (re-exported: the round pieces' old 
     _check_fit,
     _fresh_trained_posterior,
     _initial_state,
-    _RunState,
     _score_pool,
     balanced_initial_indices,
     derive_seed,

@@ -195,6 +195,20 @@ def reference_comparison(runs: pd.DataFrame | None, reference_entries: Iterable[
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
+def reference_points(reference_entries: Iterable[Reference], *, batch_size: int | None = None) -> list[tuple]:
+    """(algorithm, labels, accuracy, +/- precision) of every accuracy value, for drawing on an accuracy figure
+    (sbadbal.plots.ReferencePoint's fields); references of another batch size are left out."""
+    points = []
+    for reference in reference_entries:
+        if reference.quantity != "test_accuracy":
+            continue
+        if batch_size is not None and reference.setting.get("batch_size") not in (None, batch_size):
+            continue
+        points += [(value.algorithm, int(value.labelled), float(value.value), float(reference.precision or 0.0))
+                   for value in reference.values if value.labelled is not None]
+    return points
+
+
 def timing_references(reference_entries: Iterable[Reference]) -> pd.DataFrame:
     """The ratios of the timing references' means (BatchBALD / LBB-code about 22x, LBB-code / BALD about 14x)."""
     rows = []

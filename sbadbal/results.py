@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from sbadbal.runcheck import read_run_csv
 from sbadbal.runfiles import (  # noqa: F401  (re-exported: the writers' old home)
     RUN_COLUMNS,
     run_sidecar,
@@ -25,22 +26,30 @@ from sbadbal.runfiles import (  # noqa: F401  (re-exported: the writers' old hom
 RUN_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
 
 
-def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """One tidy frame of many run CSVs; `keys[i]` (batch_size, algorithm, seed) labels the rows of `paths[i]`."""
+def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]], *, budget: int | None = None,
+              initial_size: int | None = None) -> pd.DataFrame:
+    """One tidy frame of many run CSVs; `keys[i]` (batch_size, algorithm, seed) labels the rows of `paths[i]`.
+    Every file is validated first; `budget` and `initial_size`, when given, are checked against each run too."""
     if len(paths) != len(keys):
         raise ValueError(f"read_runs got {len(paths)} paths but {len(keys)} keys; they must pair up")
     frames = []
     for path, key in zip(paths, keys):
-        # As text: a batch of one index would otherwise read back as a float (17 -> 17.0).
-        frame = pd.read_csv(path, dtype={"acquired_indices": str}, keep_default_na=False, na_values={
-            column: [""] for column in RUN_COLUMNS if column != "acquired_indices"})
-        missing = [column for column in RUN_COLUMNS if column not in frame.columns]
-        if missing:
-            raise ValueError(f"{path} lacks the run columns {missing}; expected {list(RUN_COLUMNS)}")
+        # Checked against the run schema first: a blank, impossible or textual value fails here, naming file, row
+        # and column, instead of flowing into a mean over seeds (sbadbal/runcheck.py).
+        frame = read_run_csv(path, expected_budget=budget, expected_initial_size=initial_size)
         for column in RUN_KEY_COLUMNS:
             frame.insert(RUN_KEY_COLUMNS.index(column), column, key[column])
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
+    """An experiment's tidy runs table (tables/<experiment>/runs.csv) as aggregate wrote it: blank numbers are NaN,
+    acquired indices stay text ('' on a run's last round)."""
+    text_columns = {"acquired_indices", "algorithm"}
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, dtype={"acquired_indices": str, "algorithm": str}, keep_default_na=False,
+                       na_values={column: [""] for column in header if column not in text_columns})
 
 
 def _nearest_recorded(labelled: list[int], target: float) -> int:
@@ -120,3 +129,46 @@ def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     return table.sort_values(["batch_size", "seconds_mean"], ascending=[True, False], ignore_index=True)
+
+
+def batch_diagnostics_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Batch quality per batch size and algorithm, mean and standard error over seeds of per-run values:
+    the mean joint MI of its acquired batches (nats), the mean redundancy joint MI / sum of the picks' BALD (1 for
+    independent picks, lower when picks share information), the copies acquired over the run (repeated datasets)
+    and the picks made at a non-positive gain over the run (LBB/PLBB). Blank where a column does not apply."""
+    acquired = runs[runs["acquired_indices"].astype(str).str.strip() != ""].copy()
+    acquired["redundancy"] = acquired["batch_joint_mi"] / acquired["batch_sum_bald"]
+    per_run = acquired.groupby(list(RUN_KEY_COLUMNS), sort=False).agg(
+        joint_mi=("batch_joint_mi", "mean"), redundancy=("redundancy", "mean"),
+        copies=("batch_copies", lambda s: s.sum(min_count=1)),
+        nonpositive_gains=("batch_nonpositive_gains", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    rows = []
+    for (batch_size, algorithm), group in per_run.groupby(["batch_size", "algorithm"], sort=False):
+        row = {"batch_size": batch_size, "algorithm": algorithm, "seeds": group["seed"].nunique()}
+        for column in ("joint_mi", "redundancy", "copies", "nonpositive_gains"):
+            values = group[column].dropna()
+            row[f"{column}_mean"] = values.mean() if len(values) else float("nan")
+            row[f"{column}_se"] = values.std(ddof=1) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def markdown_diagnostics_table(table: pd.DataFrame) -> str:
+    """The batch-quality table as markdown: mean ± standard error over seeds, blank where a column does not apply."""
+
+    def cell(row: Any, column: str, digits: int) -> str:
+        mean, se = getattr(row, f"{column}_mean"), getattr(row, f"{column}_se")
+        if pd.isna(mean):
+            return ""
+        return f"{mean:.{digits}f}" + ("" if pd.isna(se) else f" ± {se:.{digits}f}")
+
+    sections = []
+    for batch_size, per_batch in table.groupby("batch_size", sort=True):
+        body = [[row.algorithm, cell(row, "joint_mi", 3), cell(row, "redundancy", 3), cell(row, "copies", 1),
+                 cell(row, "nonpositive_gains", 1), str(row.seeds)] for row in per_batch.itertuples()]
+        sections.append(
+            f"Batch size {batch_size}: quality of the acquired batches, mean ± standard error over seeds\n\n"
+            + _markdown(["algorithm", "joint MI per batch (nats)", "joint MI / sum BALD", "copies per run",
+                         "non-positive gains per run", "seeds"], body))
+    return "\n".join(sections)

@@ -1,4 +1,5 @@
-"""All runs of one experiment -> one tidy table, a final-accuracy table and a first-acquisition time table."""
+"""All runs of one experiment -> one tidy table, a final-accuracy table, a first-acquisition time table and a
+batch-quality table. Every run file is checked against the run schema first (sbadbal/runcheck.py)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -8,17 +9,24 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 logger = log_to(snakemake.log[0])
 
 from sbadbal.results import (  # noqa: E402
+    batch_diagnostics_table,
     final_accuracy_table,
     first_acquisition_time_table,
     markdown_accuracy_table,
+    markdown_diagnostics_table,
     read_runs,
 )
 from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
 
-runs = read_runs(snakemake.input.runs, snakemake.params.run_keys)
+expected = snakemake.params.expected
+runs = read_runs(snakemake.input.runs, snakemake.params.run_keys, budget=expected["budget"],
+                 initial_size=expected["initial_size"])
 final = final_accuracy_table(runs, snakemake.params.tables["label_fractions"])
+diagnostics = batch_diagnostics_table(runs)
 write_csv_atomic(runs, snakemake.output.table)
 write_csv_atomic(final, snakemake.output.final)
 write_text_atomic(markdown_accuracy_table(final), snakemake.output.final_md)
 write_csv_atomic(first_acquisition_time_table(runs), snakemake.output.timing)
+write_csv_atomic(diagnostics, snakemake.output.diagnostics)
+write_text_atomic(markdown_diagnostics_table(diagnostics), snakemake.output.diagnostics_md)
 logger.info("%d runs, %d rows aggregated", len(snakemake.input.runs), len(runs))

@@ -1,4 +1,4 @@
-"""An acquisition timing table -> log-log plots of time vs batch size and vs pool size (PDF and PNG)."""
+"""An acquisition timing table -> log-log plots of time vs batch size and vs pool size (PDF, PNG, SVG)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -11,6 +11,9 @@ import pandas as pd  # noqa: E402
 
 from sbadbal.plots import plot_acquisition_timing, save_figure  # noqa: E402
 
-figure = plot_acquisition_timing(pd.read_csv(snakemake.input.table), style=snakemake.params.plots)
-save_figure(figure, snakemake.output.pdf, snakemake.output.png, dpi=snakemake.params.plots["dpi"])
-logger.info("wrote %s and %s", snakemake.output.pdf, snakemake.output.png)
+figure_settings = snakemake.params.figure
+figure = plot_acquisition_timing(pd.read_csv(snakemake.input.table), style=snakemake.params.plots,
+                                 title=figure_settings["title"], bases=figure_settings["bases"])
+outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
+save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
+logger.info("wrote %s", ", ".join(outputs))

@@ -1,4 +1,5 @@
-"""The aggregated runs of one experiment -> accuracy vs labels for one batch size (PDF and PNG)."""
+"""The aggregated runs of one experiment -> accuracy vs labels and the paired difference to Random, for one batch size,
+with the original repository's published points where the experiment declares references (PDF, PNG, SVG)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -7,16 +8,25 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 
 logger = log_to(snakemake.log[0])
 
-import pandas as pd  # noqa: E402
-
+from sbadbal.results import read_runs_table  # noqa: E402
 from sbadbal.plots import plot_accuracy_curves, save_figure  # noqa: E402
+from sbadbal.references import load_references, reference_points  # noqa: E402
 
-runs = pd.read_csv(snakemake.input.runs)
+figure_settings = snakemake.params.figure
 batch_size = int(snakemake.wildcards.batch_size)
+runs = read_runs_table(snakemake.input.runs)
+points = []
+if snakemake.input.references:
+    references = load_references(snakemake.input.references[0])
+    points = reference_points([references[key] for key in figure_settings["references"]], batch_size=batch_size)
 figure = plot_accuracy_curves(
     runs[runs["batch_size"] == batch_size],
-    title=f"{snakemake.wildcards.experiment}, batch {batch_size}",
+    title=figure_settings["title"],
+    k=figure_settings["k"],
+    bases=figure_settings["bases"],
+    reference_points=points,
     style=snakemake.params.plots,
 )
-save_figure(figure, snakemake.output.pdf, snakemake.output.png, dpi=snakemake.params.plots["dpi"])
-logger.info("wrote %s and %s", snakemake.output.pdf, snakemake.output.png)
+outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
+save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
+logger.info("wrote %s (%d published points)", ", ".join(outputs), len(points))

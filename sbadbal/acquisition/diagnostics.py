@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from .batchbald import extend_exact_joint, joint_entropies, probs_K_NC, sample_joint
+from .joint import extend_exact_joint, joint_entropies, probs_K_NC, sample_joint
 from .scores import point_uncertainty
 from .specs import RECORDS_BY_NAME, canonical_name
-from sbadbal.runfiles import DIAGNOSTIC_COLUMNS
+from sbadbal.runfiles import DIAGNOSTIC_COLUMNS  # noqa: F401  (the columns batch_diagnostics returns)
 
 # The diagnostics' column names in the runs table, in order.
 

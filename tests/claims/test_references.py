@@ -148,3 +148,14 @@ def test_setting_mismatches(references):
     mnist_mc = {**fmnist_mc, "dataset": "MNIST", "batch_sizes": [20]}
     assert setting_mismatches(references["time_notebook_mnist_mc_b20"], mnist_mc) == []
     assert setting_mismatches(references["time_notebook_mnist_mc_b20"], fmnist_mc)[0].startswith("dataset")
+
+
+def test_reference_points_are_the_accuracy_values_of_the_batch_size():
+    from sbadbal.references import load_references, reference_points
+
+    references = load_references()
+    points = reference_points(references.values(), batch_size=10)
+    assert ("PLBB-code", 500, 83.0, 1.0) in points
+    assert all(labels > 0 and 0 < accuracy < 100 for _, labels, accuracy, _ in points)
+    assert not any(name == "BatchBALD" and labels == 320 for name, labels, *_ in points)  # b = 50 run left out
+    assert reference_points([references["time_notebook_mnist_mc_b20"]]) == []  # seconds, not accuracy

@@ -19,8 +19,10 @@ def test_runs_depend_on_training_and_not_on_tables_or_figures():
     run = closure("run_al.py")
     assert {"training.py", "loop.py", "rounds.py", "models.py", "uncertainty.py", "runfiles.py"} <= run
     assert {"results.py", "plots.py", "timing_sweep.py", "codegraph.py"}.isdisjoint(run)
-    # Algorithms' modules are the run's own extra inputs (registry.py imports them by name only).
+    # Algorithms' modules are the run's own extra inputs (registry.py imports them by name only); every run's batch
+    # diagnostics use the joint-entropy machinery, not BatchBALD's greedy loop.
     assert {"acquisition/lbb.py", "acquisition/simple.py", "acquisition/batchbald.py"}.isdisjoint(run)
+    assert {"acquisition/diagnostics.py", "acquisition/joint.py"} <= run
 
 
 @pytest.mark.parametrize("script", ["plot_curves.py", "plot_bench.py", "aggregate.py"])

@@ -34,7 +34,11 @@ def run_frame(accuracies, *, initial=20, batch=10, first_acquisition=1.0):
                 "train_seconds": 0.1,
                 "score_seconds": math.nan if last else 0.2,
                 "acquisition_seconds": math.nan if last else first_acquisition / (1 + round_index),
-                "acquired_indices": "" if last else "1 2",
+                "acquired_indices": "" if last else " ".join(str(batch * round_index + j) for j in range(batch)),
+                "batch_joint_mi": math.nan if last else 0.5,
+                "batch_sum_bald": math.nan if last else 0.75,
+                "batch_copies": math.nan,
+                "batch_nonpositive_gains": math.nan,
             }
         )
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
@@ -70,7 +74,10 @@ def test_read_runs_keeps_single_acquired_indices_as_text(tmp_path):
     path = tmp_path / "seed1.csv"
     pd.DataFrame({"round": [0, 1], "labelled": [20, 21], "test_accuracy": [50.0, 51.0], "test_nll": [1.0, 0.9],
                   "train_seconds": [1.0, 1.0], "score_seconds": [0.5, float("nan")],
-                  "acquisition_seconds": [0.1, float("nan")], "acquired_indices": ["17", ""]}).to_csv(path, index=False)
+                  "acquisition_seconds": [0.1, float("nan")], "acquired_indices": ["17", ""],
+                  "batch_joint_mi": [0.5, float("nan")], "batch_sum_bald": [0.5, float("nan")],
+                  "batch_copies": [float("nan")] * 2, "batch_nonpositive_gains": [float("nan")] * 2,
+                  }).to_csv(path, index=False)
     runs = read_runs([path], [{"batch_size": 1, "algorithm": "BALD", "seed": 1}])
     assert list(runs["acquired_indices"]) == ["17", ""]
     assert math.isnan(runs["score_seconds"].iloc[1])

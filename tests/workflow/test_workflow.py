@@ -52,6 +52,25 @@ def test_tiny_run_writes_every_declared_output(tiny_run):
     timings = pd.read_csv(base / "bench" / bench_key / "timings.csv")
     assert set(timings["algorithm"]) == set(suite["benchmarks"][bench_key]["algorithms"])
     assert (timings["median_seconds"] >= 0).all()
+    # Batch diagnostics in every acquiring row; LBB's non-positive gains counted, BALD's blank; no repeats, no copies.
+    acquiring = runs[runs["acquired_indices"].notna()]
+    assert acquiring["batch_joint_mi"].notna().all() and (acquiring["batch_sum_bald"] > 0).all()
+    assert acquiring["batch_copies"].isna().all()
+    assert acquiring.loc[acquiring["algorithm"] == "LBB", "batch_nonpositive_gains"].notna().all()
+    assert acquiring.loc[acquiring["algorithm"] == "BALD", "batch_nonpositive_gains"].isna().all()
+    # The claims table decides what the tiny suite can decide and says "not run" for the rest (no BatchBALD here).
+    claims = pd.read_csv(base / "tables" / "claims.csv")
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run", "reported"}
+    assert (claims.loc[claims["comparison"].str.contains("BatchBALD"), "verdict"] == "not run").all()
+    assert "Claims and verdicts" in (base / "tables" / "claims.md").read_text()
+    comparison = pd.read_csv(base / "bench" / bench_key / "reference_comparison.csv")
+    assert (comparison.loc[comparison["numerator"] == "BatchBALD", "status"] == "ours not run").all()
+    assert (comparison.loc[(comparison["numerator"] == "LBB") & (comparison["denominator"] == "BALD"),
+                           "status"] == "compared").any()
+    # One progress line per round in each run's log, as it happens.
+    rounds = (budget - experiment["initial_size"]) // experiment["batch_sizes"][0] + 1
+    for log in (tiny_run / "logs" / "tiny" / "run_al").rglob("*.log"):
+        assert len(re.findall(r"round \d+/\d+: \d+ labels, test accuracy", log.read_text())) == rounds, log
 
 
 def test_second_run_has_nothing_to_do(tiny_run):
@@ -61,13 +80,13 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_plotting_option_reruns_only_figures(tiny_run):
     with edited_config(tiny_run, lambda config: config["plots"].update(dpi=config["plots"]["dpi"] + 1)):
         jobs = planned_jobs(tiny_run, *TINY)
-    assert jobs == Counter(plot_curves=1, plot_bench=1, all=1)
+    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_bench=1, all=1)
 
 
 def test_plots_source_change_reruns_only_figures(tiny_run):
     with edited(tiny_run / "sbadbal" / "plots.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
-    assert jobs == Counter(plot_curves=1, plot_bench=1, all=1)
+    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_bench=1, all=1)
 
 
 def test_new_seed_runs_only_new_runs(tiny_run):
@@ -80,7 +99,7 @@ def test_new_seed_runs_only_new_runs(tiny_run):
     with edited_config(tiny_run, add_seed):
         jobs = planned_jobs(tiny_run, *TINY)
     algorithms = tiny_suite()["experiments"][experiment_key]["algorithms"]
-    assert jobs == Counter(run_al=len(algorithms), aggregate=1, plot_curves=1, all=1)
+    assert jobs == Counter(run_al=len(algorithms), aggregate=1, plot_curves=1, plot_diagnostics=1, claims=1, all=1)
 
 
 @pytest.mark.parametrize(
@@ -106,8 +125,9 @@ def test_acquisition_source_change_reruns_the_runs_that_use_it(tiny_run, source,
 def test_table_source_change_reruns_only_tables(tiny_run):
     with edited(tiny_run / "sbadbal" / "results.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
-    # Both table rules (runs and timing tables) and the figures drawn from them; no run, no model, no data.
-    assert jobs == Counter(aggregate=1, bench_acquisition=1, plot_curves=1, plot_bench=1, all=1)
+    # The rules that make or read tables (the figures read the runs table through it); no run, no model, no data.
+    assert jobs == Counter(aggregate=1, bench_acquisition=1, plot_curves=1, plot_diagnostics=1, plot_bench=1,
+                           claims=1, compare_bench_references=1, all=1)
 
 
 def test_training_source_change_reruns_every_run(tiny_run):
@@ -130,17 +150,21 @@ def test_a_variant_reruns_only_its_runs_and_reaches_every_output(tiny_run, tmp_p
     change_config(workdir, add_variant)
     experiment = tiny_suite()["experiments"]["tiny_mc"]
     jobs = planned_jobs(workdir, *TINY)
-    assert jobs == Counter(run_al=len(experiment["seeds"]), aggregate=1, plot_curves=1, bench_acquisition=1,
-                           plot_bench=1, all=1)
+    assert jobs == Counter(run_al=len(experiment["seeds"]), aggregate=1, plot_curves=1, plot_diagnostics=1,
+                           bench_acquisition=1, plot_bench=1, claims=1, compare_bench_references=1, all=1)
     snakemake(workdir, "--cores", "2", *TINY)
     base = workdir / "results" / "tiny"
     for seed in experiment["seeds"]:
         sidecar = json.loads((base / "runs" / "tiny_mc" / "b10" / "LBB-w2" / f"seed{seed}.json").read_text())
         assert sidecar["config"]["name"] == "LBB-w2" and sidecar["config"]["algorithm"] == "LBB"
         assert sidecar["config"]["algorithm_params"] == {"pair_weight": 2.0}
-    for table in ("runs.csv", "final_accuracy.csv", "acquisition_time.csv"):
+    for table in ("runs.csv", "final_accuracy.csv", "acquisition_time.csv", "batch_diagnostics.csv"):
         assert "LBB-w2" in set(pd.read_csv(base / "tables" / "tiny_mc" / table)["algorithm"]), table
     assert "LBB-w2" in (base / "tables" / "tiny_mc" / "final_accuracy.md").read_text()
+    assert "LBB-w2" in (base / "tables" / "tiny_mc" / "batch_diagnostics.md").read_text()
+    # The figures draw it too: its legend entry is text in the SVG.
+    for figure in ("accuracy_b10.svg", "diagnostics_b10.svg"):
+        assert "LBB-w2" in (base / "figures" / "tiny_mc" / figure).read_text(), figure
     assert "LBB-w2" in set(pd.read_csv(base / "bench" / "tiny_timing" / "timings.csv")["algorithm"])
     assert "LBB-w2" in (base / "bench" / "tiny_timing" / "timings.md").read_text()
     assert planned_jobs(workdir, *TINY) == Counter()
@@ -207,15 +231,20 @@ def fresh_copy(tmp_path) -> Path:
 
 def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
     jobs = planned_jobs(fresh_copy, "--config", "suite=paper")
-    # 8 datasets; runs = batch sizes x algorithms x 5 seeds per experiment: FMNIST 1x10, MNIST 1x10,
-    # RCIFAR10 2x5, CIFAR100 1x5, EMNIST 1x6, KMNIST 1x6, SVHN 1x5, AG News 1x6; one figure per batch size.
+    # 8 datasets; runs = batch sizes x algorithms x 5 seeds per experiment: FMNIST 1x11 (LBB-w2 too), MNIST 1x10,
+    # RCIFAR10 2x5, CIFAR100 1x5, EMNIST 1x6, KMNIST 1x6, SVHN 1x5, AG News 1x6; two figures per batch size;
+    # comparisons with the original repository for FMNIST, CIFAR100 and the timing benchmark; one claims table.
     assert jobs == Counter(
         prepare_data=8,
-        run_al=5 * (10 + 10 + 2 * 5 + 5 + 6 + 6 + 5 + 6),
+        run_al=5 * (11 + 10 + 2 * 5 + 5 + 6 + 6 + 5 + 6),
         aggregate=8,
         plot_curves=9,
+        plot_diagnostics=9,
         bench_log_probs=1,
         bench_acquisition=1,
         plot_bench=1,
+        compare_references=2,
+        compare_bench_references=1,
+        claims=1,
         all=1,
     )

@@ -1,0 +1,27 @@
+"""The suite's runs tables and timing benchmark -> the claims table: each paper claim, its evidence and a verdict."""
+
+from _helpers import log_to, mock_snakemake
+
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("claims")
+
+logger = log_to(snakemake.log[0])
+
+import pandas as pd  # noqa: E402
+
+from sbadbal.claims import claim_verdicts, claims_table, markdown_claims  # noqa: E402
+from sbadbal.results import read_runs_table  # noqa: E402
+from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
+
+settings = snakemake.params.claims
+runs = pd.concat(
+    [read_runs_table(path).assign(experiment=key)
+     for key, path in zip(settings["experiments"], snakemake.input.runs)],
+    ignore_index=True,
+) if snakemake.input.runs else None
+timings = pd.read_csv(snakemake.input.timings[0]) if snakemake.input.timings else None
+table = claims_table(runs, timings, settings["parameters"])
+write_csv_atomic(table, snakemake.output.table)
+write_text_atomic(markdown_claims(table, settings["parameters"]), snakemake.output.markdown)
+for row in claim_verdicts(table).itertuples(index=False):
+    logger.info("%s: %s (%s)", row.claim, row.verdict, row.rows)

@@ -1,0 +1,26 @@
+"""The aggregated runs of one experiment -> the joint mutual information of each acquired batch against round, and
+its redundancy (joint MI / sum of the picks' BALD), for one batch size (PDF, PNG, SVG)."""
+
+from _helpers import log_to, mock_snakemake
+
+if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
+    snakemake = mock_snakemake("plot_diagnostics")
+
+logger = log_to(snakemake.log[0])
+
+from sbadbal.results import read_runs_table  # noqa: E402
+from sbadbal.plots import plot_batch_diagnostics, save_figure  # noqa: E402
+
+figure_settings = snakemake.params.figure
+batch_size = int(snakemake.wildcards.batch_size)
+runs = read_runs_table(snakemake.input.runs)
+figure = plot_batch_diagnostics(
+    runs[runs["batch_size"] == batch_size],
+    title=figure_settings["title"],
+    k=figure_settings["k"],
+    bases=figure_settings["bases"],
+    style=snakemake.params.plots,
+)
+outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
+save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
+logger.info("wrote %s", ", ".join(outputs))
