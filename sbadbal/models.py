@@ -1,9 +1,12 @@
-"""The seed's architectures by name (SEED_SPEC 2), in a consistent-MC-dropout and an ensemble-member variant.
+"""The seed's architectures by name, in a consistent-MC-dropout and an ensemble-member variant.
 
 Every model maps a batch of inputs to log-probabilities. `forward(x_B)` gives one sample, `log_probs_B_C`
 (in training: a fresh dropout mask per row). Models built for `mc_dropout` are `BayesianModule`s and also
 offer `mc_forward(x_B, k) -> log_probs_B_K_C`: in eval mode the K masks are drawn once per evaluation pass
 (see `reset_consistent_masks`) and shared by every later batch, as BatchBALD's joint entropies need.
+`factorised_mc_forward` gives the same log-probabilities with the same masks, doing the mask-independent work
+once per input (exact factorisation for mnist_cnn, the deterministic prefix for the other MC models; see
+`BayesianModule`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from torch import nn
 MODEL_NAMES = ("mnist_cnn", "emnist_cnn", "cifar_cnn", "resnet18", "mlp")
 UNCERTAINTY_METHODS = ("mc_dropout", "ensemble")
 
-# The architectures the seed (or our text-model decision, DESIGN 4.9) pairs with each uncertainty method.
+# The architectures the seed (or, for text, this project's MLP head) pairs with each uncertainty method.
 # ResNet-18 has no dropout layers to make consistent, and the seed's MC + torchvision path crashes.
 _SUPPORTED = {
     "mnist_cnn": ("mc_dropout", "ensemble"),
@@ -326,7 +329,7 @@ def _resnet18(uncertainty: str, num_classes: int, input_shape: Sequence[int]) ->
     import torchvision
 
     net = torchvision.models.resnet18(num_classes=num_classes)
-    # CIFAR stem (DESIGN 4.7): 3x3 stride-1 conv and no max-pool, so 32x32 inputs are not shrunk 4x at once.
+    # CIFAR stem: 3x3 stride-1 conv and no max-pool, so 32x32 inputs are not shrunk 4x at once.
     net.conv1 = nn.Conv2d(input_shape[0], 64, kernel_size=3, stride=1, padding=1, bias=False)
     net.maxpool = nn.Identity()
     return net

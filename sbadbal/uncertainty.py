@@ -18,9 +18,11 @@ from sbadbal.models import BayesianModule, build_model, reset_consistent_masks
 
 CPU_ROWS_PER_FORWARD = 256
 # Factorised MC dropout shares per-input work across the K samples, so its forwards are cut by the per-sample rows
-# they would stand for: ~1,000 (about 10 images at K = 100, 4 MiB of combined mnist_cnn activations) was the
-# fastest size on two CPU cores, and bounds memory whatever the batch size.
+# they stand for: ~1,000 (about 10 images at K = 100, 16 MiB of combined mnist_cnn activations) was about the
+# fastest size on two CPU cores. At most 32 inputs at a time: mnist_cnn's conv2 partials take 0.5 MiB per image
+# whatever K, so small K would otherwise make cache-busting forwards.
 CPU_FACTORISED_ROWS_PER_FORWARD = 1024
+CPU_FACTORISED_MAX_INPUTS = 32
 InputLoader = Callable[[torch.Tensor], torch.Tensor]  # positions 0..N-1 of a batch -> model inputs
 
 
@@ -90,8 +92,9 @@ def predict_log_probs(
     """log_probs_N_K_C (float64, CPU) of `num_points` inputs, loaded in batches of `batch_size`.
 
     On the CPU each forward pass is further cut to about `cpu_rows_per_forward` network rows (inputs x K; default
-    CPU_ROWS_PER_FORWARD, or CPU_FACTORISED_ROWS_PER_FORWARD for factorised MC dropout): cache-sized passes run
-    about twice as fast there as 512 x K rows at once. The result does not depend on it.
+    CPU_ROWS_PER_FORWARD, or CPU_FACTORISED_ROWS_PER_FORWARD and at most CPU_FACTORISED_MAX_INPUTS inputs for
+    factorised MC dropout): cache-sized passes run about twice as fast there as 512 x K rows at once, and memory
+    stays bounded whatever `batch_size`. The result does not depend on it.
 
     MC dropout: K = num_samples masks drawn once from `generator` at the start of this pass and shared by
     every batch, so the result does not depend on `batch_size`. `factorised` (default): the exact factorised
@@ -115,7 +118,14 @@ def predict_log_probs(
         cpu_rows_per_forward = CPU_FACTORISED_ROWS_PER_FORWARD if mc_dropout and factorised else CPU_ROWS_PER_FORWARD
     rows_per_input = num_samples if mc_dropout else 1
     micro_batch = max(1, cpu_rows_per_forward // rows_per_input) if device.type == "cpu" else None
-    chunks = []
+    if micro_batch and mc_dropout and factorised:
+        micro_batch = min(micro_batch, CPU_FACTORISED_MAX_INPUTS)
+    if num_points < 1:
+        raise ValueError("predict_log_probs needs at least one input point")
+    # Filled in place: no list of chunks concatenated at the end (twice the result's memory), and no small long-lived
+    # tensors interleaved with each forward's large temporaries in the CPU allocator's heap.
+    log_probs_N_K_C: torch.Tensor | None = None
+    row = 0
     for start in range(0, num_points, batch_size):
         positions = torch.arange(start, min(start + batch_size, num_points))
         x_B = load(positions).to(device, non_blocking=True)
@@ -126,10 +136,11 @@ def predict_log_probs(
                 log_probs_b_K_C = posterior.members[0].mc_forward(x_b, num_samples)
             else:
                 log_probs_b_K_C = torch.stack([member(x_b) for member in posterior.members], dim=1)
-            chunks.append(log_probs_b_K_C.to("cpu", torch.float64))
-    if not chunks:
-        raise ValueError("predict_log_probs needs at least one input point")
-    return torch.cat(chunks)
+            if log_probs_N_K_C is None:
+                log_probs_N_K_C = torch.empty((num_points, *log_probs_b_K_C.shape[1:]), dtype=torch.float64)
+            log_probs_N_K_C[row : row + len(log_probs_b_K_C)] = log_probs_b_K_C.to("cpu", torch.float64)
+            row += len(log_probs_b_K_C)
+    return log_probs_N_K_C
 
 
 def mean_log_predictive(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,7 @@ def test_mc_models_return_k_samples_per_input():
 def test_seed_layouts_are_kept():
     mc = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
     kinds = [type(m) for m in mc.net]
-    # conv -> dropout2d -> pool -> relu, twice, then fc 1024 -> 128 -> dropout -> relu -> fc (SEED_SPEC 2)
+    # conv -> dropout2d -> pool -> relu, twice, then fc 1024 -> 128 -> dropout -> relu -> fc (the seed's layout)
     assert kinds[:4] == [nn.Conv2d, ConsistentMCDropout2d, nn.MaxPool2d, nn.ReLU]
     fc1 = [m for m in mc.net if isinstance(m, nn.Linear)][0]
     assert (fc1.in_features, fc1.out_features) == (1024, 128)
