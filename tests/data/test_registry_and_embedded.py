@@ -129,3 +129,13 @@ def test_stratified_helpers():
     assert torch.equal(stratified_subset(labels, 500, seed=0), torch.arange(100))
     with pytest.raises(ValueError, match="max_rows must be a positive integer"):
         stratified_subset(labels, 0, seed=0)
+
+
+def test_mnist5k_pool_rows_keeps_a_stratified_pool_and_the_whole_test_split():
+    prepared = prepare_dataset("RMNIST5K", repeats=3, noise_std=0.1, pool_rows=400)
+    assert (prepared.num_base_train, prepared.num_train, prepared.num_test) == (400, 1200, 1000)
+    assert prepared.train_targets.bincount().tolist() == [120] * 10
+    full = prepare_dataset("MNIST5K")
+    # The kept digits are pool digits of the full split, and the test split is the same.
+    assert torch.equal(prepared.test_targets, full.test_targets)
+    assert dataset_spec("RMNIST5K").pool_size({"pool_rows": 400}, repeats=3) == 1200
