@@ -5,19 +5,19 @@ rule run_al:
     output:
         csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",
         sidecar="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.json",
-    params:
-        run=run_spec,
     log:
         "logs/{suite}/run_al/{experiment}/b{batch_size}/{alg}/seed{seed}.log",
     benchmark:
         "results/{suite}/benchmarks/run_al/{experiment}/b{batch_size}/{alg}/seed{seed}.tsv"
+    conda:
+        "../envs/sbadbal.yaml"
     threads: 1
     resources:
         gpu=1,
         mem_mb=run_mem_mb,
         runtime=run_runtime_minutes,
-    conda:
-        "../envs/sbadbal.yaml"
+    params:
+        run=run_spec,
     script:
         "../scripts/run_al.py"
 
@@ -57,14 +57,14 @@ rule aggregate:
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "table": "first acquisition time"},
         ),
-    params:
-        run_keys=experiment_run_keys,
-        expected=aggregate_expectations,
-        tables=table_settings,
     log:
         "logs/{suite}/aggregate/{experiment}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        run_keys=experiment_run_keys,
+        expected=aggregate_expectations,
+        tables=table_settings,
     script:
         "../scripts/aggregate.py"

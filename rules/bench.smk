@@ -4,20 +4,20 @@ rule bench_log_probs:
         sources=script_sources("bench_log_probs.py"),
     output:
         "results/{suite}/bench/{bench}/log_probs.pt",
-    params:
-        run=bench_run,
-        model=bench_model_settings,
     log:
         "logs/{suite}/bench_log_probs/{bench}.log",
     benchmark:
         "results/{suite}/benchmarks/bench_log_probs/{bench}.tsv"
+    conda:
+        "../envs/sbadbal.yaml"
     threads: 1
     resources:
         gpu=1,
         mem_mb=doubling_on_retry(16000),
         runtime=doubling_on_retry(120),
-    conda:
-        "../envs/sbadbal.yaml"
+    params:
+        run=bench_run,
+        model=bench_model_settings,
     script:
         "../scripts/bench_log_probs.py"
 
@@ -34,12 +34,12 @@ rule bench_acquisition:
             labels={"benchmark": "{bench}", "table": "timings"},
         ),
         markdown="results/{suite}/bench/{bench}/timings.md",
-    params:
-        timing=bench_timing_settings,
     log:
         "logs/{suite}/bench_acquisition/{bench}.log",
     benchmark:
         "results/{suite}/benchmarks/bench_acquisition/{bench}.tsv"
+    conda:
+        "../envs/sbadbal.yaml"
     # Timings need the machine to themselves: ask for more cores than any machine here has; Snakemake scales
     # threads down to --cores locally, so this job runs alone. (workflow.cores would break --report and -n.)
     threads: 256
@@ -47,7 +47,7 @@ rule bench_acquisition:
         gpu=1,
         mem_mb=doubling_on_retry(16000),
         runtime=doubling_on_retry(240),
-    conda:
-        "../envs/sbadbal.yaml"
+    params:
+        timing=bench_timing_settings,
     script:
         "../scripts/bench_acquisition.py"

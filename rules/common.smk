@@ -68,8 +68,12 @@ def prepared_data(dataset):
 
 
 def experiment_run_csvs(wildcards):
-    return [RUN_CSV.format(suite=SUITE_NAME, experiment=wildcards.experiment, batch_size=s.batch_size, alg=s.name,
-                           seed=s.seed) for s in EXPERIMENTS[wildcards.experiment].runs()]
+    return [
+        RUN_CSV.format(
+            suite=SUITE_NAME, experiment=wildcards.experiment, batch_size=s.batch_size, alg=s.name, seed=s.seed
+        )
+        for s in EXPERIMENTS[wildcards.experiment].runs()
+    ]
 
 
 def final_targets():
@@ -78,14 +82,25 @@ def final_targets():
     targets = [prepared_data(dataset) for dataset in sorted({e.dataset for e in EXPERIMENTS.values()})]
     for key, experiment in EXPERIMENTS.items():
         targets += experiment_run_csvs(SimpleNamespace(experiment=key))
-        tables = ["runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv",
-                  "batch_diagnostics.csv", "batch_diagnostics.md"]
+        tables = [
+            "runs.csv",
+            "final_accuracy.csv",
+            "final_accuracy.md",
+            "acquisition_time.csv",
+            "batch_diagnostics.csv",
+            "batch_diagnostics.md",
+        ]
         if experiment.references:
             tables += ["reference_comparison.csv", "reference_comparison.md"]
         targets += expand("results/{suite}/tables/{experiment}/{table}", suite=SUITE_NAME, experiment=key, table=tables)
-        targets += expand("results/{suite}/figures/{experiment}/{figure}_b{batch_size}.{ext}", suite=SUITE_NAME,
-                          experiment=key, figure=["accuracy", "diagnostics"], batch_size=experiment.batch_sizes,
-                          ext=["pdf", "png", "svg"])
+        targets += expand(
+            "results/{suite}/figures/{experiment}/{figure}_b{batch_size}.{ext}",
+            suite=SUITE_NAME,
+            experiment=key,
+            figure=["accuracy", "diagnostics"],
+            batch_size=experiment.batch_sizes,
+            ext=["pdf", "png", "svg"],
+        )
     for key, bench in BENCHMARKS.items():
         names = ["timings.csv", "timings.md", "timing.pdf", "timing.png", "timing.svg"]
         names += ["reference_comparison.csv", "reference_comparison.md"] if bench.references else []
@@ -114,7 +129,10 @@ def prepared_data_of_experiment(wildcards):
 
 def experiment_run_keys(wildcards):
     """(batch_size, algorithm display name, seed) of each file of experiment_run_csvs, in the same order."""
-    return [{"batch_size": s.batch_size, "algorithm": s.name, "seed": s.seed} for s in EXPERIMENTS[wildcards.experiment].runs()]
+    return [
+        {"batch_size": s.batch_size, "algorithm": s.name, "seed": s.seed}
+        for s in EXPERIMENTS[wildcards.experiment].runs()
+    ]
 
 
 def bench_run(wildcards):
@@ -152,8 +170,12 @@ def experiment_figure(wildcards):
     """Title, caption facts and styles of an experiment's figures; the published points it is compared with."""
     experiment = EXPERIMENTS[wildcards.experiment]
     k = experiment.uncertainty.k_acquisition if experiment.uncertainty.method == "mc_dropout" else None
-    return {"title": experiment.description or wildcards.experiment, "k": k, "bases": {n: experiment.choice(n).algorithm for n in experiment.algorithm_names},
-            "references": list(experiment.references)}
+    return {
+        "title": experiment.description or wildcards.experiment,
+        "k": k,
+        "bases": {n: experiment.choice(n).algorithm for n in experiment.algorithm_names},
+        "references": list(experiment.references),
+    }
 
 
 def bench_figure(wildcards):

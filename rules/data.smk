@@ -4,17 +4,17 @@ rule prepare_data:
         local_files=local_source_files,
     output:
         "results/{suite}/data/{dataset}.pt",
-    params:
-        settings=prepare_settings,
     log:
         "logs/{suite}/prepare_data/{dataset}.log",
     benchmark:
         "results/{suite}/benchmarks/prepare_data/{dataset}.tsv"
+    conda:
+        "../envs/sbadbal.yaml"
     threads: 1
     resources:
         mem_mb=prepare_mem_mb,
         runtime=doubling_on_retry(120),
-    conda:
-        "../envs/sbadbal.yaml"
+    params:
+        settings=prepare_settings,
     script:
         "../scripts/prepare_data.py"

@@ -13,14 +13,14 @@ rule plot_curves:
             labels={"experiment": "{experiment}", "batch size": "{batch_size}"},
         ),
         svg="results/{suite}/figures/{experiment}/accuracy_b{batch_size}.svg",
-    params:
-        plots=plot_settings,
-        figure=experiment_figure,
     log:
         "logs/{suite}/plot_curves/{experiment}/b{batch_size}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        plots=plot_settings,
+        figure=experiment_figure,
     script:
         "../scripts/plot_curves.py"
 
@@ -39,14 +39,14 @@ rule plot_diagnostics:
             labels={"experiment": "{experiment}", "batch size": "{batch_size}"},
         ),
         svg="results/{suite}/figures/{experiment}/diagnostics_b{batch_size}.svg",
-    params:
-        plots=plot_settings,
-        figure=experiment_figure,
     log:
         "logs/{suite}/plot_diagnostics/{experiment}/b{batch_size}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        plots=plot_settings,
+        figure=experiment_figure,
     script:
         "../scripts/plot_diagnostics.py"
 
@@ -64,14 +64,14 @@ rule plot_bench:
             labels={"benchmark": "{bench}", "figure": "time vs batch and pool size"},
         ),
         svg="results/{suite}/bench/{bench}/timing.svg",
-    params:
-        plots=plot_settings,
-        figure=bench_figure,
     log:
         "logs/{suite}/plot_bench/{bench}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        plots=plot_settings,
+        figure=bench_figure,
     script:
         "../scripts/plot_bench.py"
 
@@ -79,7 +79,9 @@ rule plot_bench:
 rule claims:
     input:
         runs=expand("results/{{suite}}/tables/{experiment}/runs.csv", experiment=CLAIMS_EXPERIMENTS),
-        timings=expand("results/{{suite}}/bench/{bench}/timings.csv", bench=[CLAIMS_BENCHMARK] if CLAIMS_BENCHMARK else []),
+        timings=expand(
+            "results/{{suite}}/bench/{bench}/timings.csv", bench=[CLAIMS_BENCHMARK] if CLAIMS_BENCHMARK else []
+        ),
         sources=script_sources("claims.py"),
     output:
         table="results/{suite}/tables/claims.csv",
@@ -89,13 +91,13 @@ rule claims:
             category="1. Claims",
             labels={"table": "claims and verdicts"},
         ),
-    params:
-        claims=claims_settings,
     log:
         "logs/{suite}/claims.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        claims=claims_settings,
     script:
         "../scripts/claims.py"
 
@@ -116,13 +118,13 @@ rule compare_references:
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "table": "against the original repository"},
         ),
-    params:
-        references=experiment_references,
     log:
         "logs/{suite}/compare_references/{experiment}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        references=experiment_references,
     script:
         "../scripts/compare_references.py"
 
@@ -141,12 +143,12 @@ rule compare_bench_references:
             category="1. Claims",
             labels={"benchmark": "{bench}", "table": "timing against the original repository"},
         ),
-    params:
-        references=bench_references,
     log:
         "logs/{suite}/compare_references/bench_{bench}.log",
     localrule: True
     conda:
         "../envs/sbadbal.yaml"
+    params:
+        references=bench_references,
     script:
         "../scripts/compare_references.py"

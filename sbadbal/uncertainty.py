@@ -18,10 +18,11 @@ from sbadbal.models import BayesianModule, build_model, reset_consistent_masks
 
 CPU_ROWS_PER_FORWARD = 256
 # Factorised MC dropout shares per-input work across the K samples, so its forwards are cut by the per-sample rows
-# they stand for: ~1,000 (about 10 images at K = 100, 16 MiB of combined mnist_cnn activations) was about the
-# fastest size on two CPU cores. At most 32 inputs at a time: mnist_cnn's conv2 partials take 0.5 MiB per image
-# whatever K, so small K would otherwise make cache-busting forwards.
-CPU_FACTORISED_ROWS_PER_FORWARD = 1024
+# they stand for: ~256 (2-3 images at K = 100, ~4 MiB of combined mnist_cnn activations, cache-sized) scored
+# 1.8 ms/image at K = 100 on one core where ~1,024 (10 images) took 3.7-4.1 ms, alone or beside a second job;
+# the same at K = 10, better at K = 20. At most 32 inputs at a time: mnist_cnn's conv2 partials take 0.5 MiB per
+# image whatever K, so small K would otherwise make cache-busting forwards.
+CPU_FACTORISED_ROWS_PER_FORWARD = 256
 CPU_FACTORISED_MAX_INPUTS = 32
 InputLoader = Callable[[torch.Tensor], torch.Tensor]  # positions 0..N-1 of a batch -> model inputs
 

@@ -360,3 +360,38 @@ def test_a_missing_prepared_file_is_a_clear_error(tmp_path):
         run_to_files(tmp_path / "missing.pt", EXPERIMENT, algorithm="BALD", batch_size=8, seed=1,
                      csv_path=tmp_path / "a.csv", sidecar_path=tmp_path / "a.json", device="cpu")
     assert not (tmp_path / "a.csv").exists()
+
+
+# ------------------------------------------------ what a run must not do silently (issue 13 items 1, 4, 14)
+
+
+def test_a_checkpoint_made_on_other_data_is_discarded_and_the_run_matches_a_clean_one(tmp_path):
+    spec = spec_of(seed=1)
+    checkpoint = tmp_path / "run.checkpoint.json"
+    with pytest.raises(Interrupt):
+        run_active_learning(blobs(seed=0), spec, checkpoint_path=checkpoint, device="cpu", progress=_interrupt_after(1))
+    other_data = blobs(seed=5)  # same shapes and names, other points: as a preparation setting changed
+    with pytest.warns(UserWarning, match=r"prepared data \(content checksum\)"):
+        rows = run_active_learning(other_data, spec, checkpoint_path=checkpoint, device="cpu")
+    clean = run_active_learning(other_data, spec, device="cpu")
+    pd.testing.assert_frame_equal(without_timing(rows), without_timing(clean))
+
+
+def test_a_diverging_run_fails_naming_run_round_and_learning_rate():
+    from sbadbal.training import DivergenceError
+
+    spec = spec_of(training={"protocol": "iterations", "iterations": 64, "batch_size": 32, "lr": 1.0e6})
+    with pytest.raises(DivergenceError, match=r"AGNEWS BALD b8 seed 1, round 0: .*training\.lr = 1e\+06"):
+        run_active_learning(blobs(), spec, device="cpu")
+
+
+def test_the_rows_carry_the_batch_diagnostics_and_the_sidecar_its_provenance(tmp_path):
+    rows = run_to_files(blobs(), spec_of("LBB"), csv_path=tmp_path / "r.csv", sidecar_path=tmp_path / "r.json",
+                        device="cpu")
+    acquiring, last = rows.iloc[:-1], rows.iloc[-1]
+    assert (acquiring["batch_joint_mi"] > 0).all() and (acquiring["batch_sum_bald"] >= acquiring["batch_joint_mi"] - 1e-6).all()
+    assert acquiring["batch_nonpositive_gains"].notna().all() and acquiring["batch_copies"].isna().all()
+    assert math.isnan(last["batch_joint_mi"])
+    sidecar = json.loads((tmp_path / "r.json").read_text())
+    assert sidecar["torch_threads"] == torch.get_num_threads() and len(sidecar["prepared_sha256"]) == 64
+    assert set(sidecar["code"]) >= {"version", "git_commit", "git_dirty"}

@@ -39,3 +39,4 @@ def test_a_name_from_a_lazy_package_follows_only_its_module(tmp_path):
     script.write_text("from sbadbal.data import load_prepared\n")
     files = set(import_closure(script))
     assert "data/store.py" in files and "data/prepare.py" not in files and "data/text.py" not in files
+

@@ -248,3 +248,34 @@ def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
         claims=1,
         all=1,
     )
+
+
+# --- deleted or damaged intermediate outputs (issue 13 item 7) ------------------------------------------------
+
+
+def test_a_deleted_run_file_is_remade_by_a_plain_rerun(tiny_run, tmp_path):
+    workdir = tmp_path / "deleted"
+    shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+    run_csv = next((workdir / "results" / "tiny" / "runs").rglob("seed*.csv"))
+    run_csv.unlink()
+    jobs = planned_jobs(workdir, *TINY)
+    assert jobs["run_al"] == 1 and jobs["prepare_data"] == 0  # the tables alone no longer satisfy the suite
+    prepared = workdir / "results" / "tiny" / "data" / "MNIST5K.pt"
+    prepared.unlink()
+    assert planned_jobs(workdir, *TINY)["prepare_data"] == 1
+
+
+def test_the_hint_for_a_damaged_prepared_file_remakes_it(tiny_run, tmp_path):
+    from sbadbal.data.store import load_prepared
+
+    workdir = tmp_path / "damaged"
+    shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+    prepared = workdir / "results" / "tiny" / "data" / "MNIST5K.pt"
+    prepared.write_bytes(prepared.read_bytes()[:1000])
+    with pytest.raises(ValueError, match="corrupt or truncated") as error:
+        load_prepared(prepared)
+    hint = re.search(r"`(snakemake [^`]+)`", str(error.value)).group(1)
+    assert hint == "snakemake --cores 1 --force results/tiny/data/MNIST5K.pt --config suite=tiny"
+    result = snakemake(workdir, *hint.split()[1:])  # the command as the message gives it, in the workflow folder
+    assert "prepare_data" in result.stdout + result.stderr
+    assert load_prepared(prepared).num_train == 4000
