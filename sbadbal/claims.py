@@ -404,15 +404,23 @@ def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str
 
 
 def markdown_claims(table: pd.DataFrame, parameters: Mapping[str, float] | None = None) -> str:
-    """The per-claim verdicts, then every row, then the parameters the rules used."""
+    """The per-claim verdicts, then every row (narrow enough for the report's first screen: the claim by its
+    numeral, the interval in one cell, each claim's rule once below), then the parameters the rules used."""
     parameters = _parameters(parameters)
-    shown = ["claim", "experiment", "batch_size", "comparison", "estimate", "se", "ci_low", "ci_high", "n",
-             "aulc_estimate", "rule", "verdict"]
+    evidence = table.assign(
+        claim=table["claim"].str.split(" ", n=1).str[0],
+        interval=[f"[{_cell(low)}, {_cell(high)}]" if pd.notna(low) else "" for low, high in
+                  zip(table["ci_low"], table["ci_high"])],
+    )
+    shown = ["claim", "experiment", "batch_size", "comparison", "estimate", "se", "interval", "n", "aulc_estimate",
+             "verdict"]
+    rules = "\n".join(f"- {claim}: " + "; ".join(dict.fromkeys(rows["rule"])) for claim, rows in
+                      table.groupby("claim", sort=False))
     settings = ", ".join(f"{key} = {value:g}" for key, value in parameters.items())
     return (
         "Claims and verdicts\n\n" + markdown_table(claim_verdicts(table))
         + "\nEvidence: accuracy rows are paired differences over seeds at the budget, in accuracy points "
         "(aulc_estimate: of the mean accuracy over rounds); speed rows are ratios of seconds with log-scale "
-        "intervals (their se is that of the log ratio).\n\n"
-        + markdown_table(table, shown) + f"\nRule parameters: {settings}.\n"
+        f"intervals (their se is that of the log ratio); intervals at {100 * parameters['confidence']:g}%.\n\n"
+        + markdown_table(evidence, shown) + f"\nRules:\n\n{rules}\n\nRule parameters: {settings}.\n"
     )
