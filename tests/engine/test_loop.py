@@ -291,13 +291,13 @@ def test_cli_runs_an_experiment_of_config_yaml_with_its_algorithm_params(tmp_pat
     csv = tmp_path / "bb.csv"
     small = ["--set", "budget=30", "--set", "training.iterations=64", "--set", "pool_subset=40",
              "--set", "uncertainty.k_acquisition=3"]
-    assert main(["run", "--experiment", str(config), "--key", "suites.default.experiments.mnist5k_mc", *small,
+    assert main(["run", "--experiment", str(config), "--key", "suites.default.experiments.rmnist5k_mc", *small,
                  "--algorithm", "BB", "--batch-size", "10", "--seed", "1", "--csv", str(csv), "--device", "cpu",
                  "--quiet"]) == 0
     sidecar = json.loads(csv.with_suffix(".json").read_text())
-    # config.yaml gives BatchBALD num_samples 10000; the alias BB must still find it.
+    # config.yaml gives BatchBALD num_samples 2000 there; the alias BB must still find it.
     assert sidecar["config"]["algorithm"] == "BatchBALD"
-    assert sidecar["config"]["algorithm_params"] == {"num_samples": 10000}
+    assert sidecar["config"]["algorithm_params"] == {"num_samples": 2000}
     assert list(pd.read_csv(csv)["labelled"]) == [20, 30]
 
 

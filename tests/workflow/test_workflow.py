@@ -265,15 +265,16 @@ def test_a_deleted_run_file_is_remade_by_a_plain_rerun(tiny_run, tmp_path):
     assert planned_jobs(workdir, *TINY)["prepare_data"] == 1
 
 
-def test_the_hint_for_a_damaged_prepared_file_remakes_it(tiny_run, tmp_path):
+def test_the_hint_for_a_damaged_prepared_file_remakes_it(tiny_run, tmp_path, monkeypatch):
     from sbadbal.data.store import load_prepared
 
     workdir = tmp_path / "damaged"
     shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
     prepared = workdir / "results" / "tiny" / "data" / "MNIST5K.pt"
     prepared.write_bytes(prepared.read_bytes()[:1000])
+    monkeypatch.chdir(workdir)  # a job loads its input by the rule's relative path
     with pytest.raises(ValueError, match="corrupt or truncated") as error:
-        load_prepared(prepared)
+        load_prepared("results/tiny/data/MNIST5K.pt")
     hint = re.search(r"`(snakemake [^`]+)`", str(error.value)).group(1)
     assert hint == "snakemake --cores 1 --force results/tiny/data/MNIST5K.pt --config suite=tiny"
     result = snakemake(workdir, *hint.split()[1:])  # the command as the message gives it, in the workflow folder
