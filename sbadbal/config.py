@@ -115,7 +115,8 @@ class RunSettings(_Model):
     uncertainty: Uncertainty = Field(default_factory=Uncertainty, description="posterior: MC dropout or ensemble")
     training: Any = Field(
         default_factory=IterationsProtocol,
-        description="{protocol: iterations, iterations, batch_size, lr} or {protocol: epochs, epochs, batch_size, "
+        description="{protocol: iterations, iterations, batch_size, lr, lr_schedule (constant or cosine)} or "
+        "{protocol: epochs, epochs, batch_size, "
         "lr, momentum, weight_decay, milestones, gamma, validation_size} (sbadbal/protocols.py)",
         json_schema_extra={"type": "object"},
     )

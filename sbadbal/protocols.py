@@ -12,6 +12,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Union
 
 PROTOCOLS = ("iterations", "epochs")
+# How the iterations protocol's learning rate moves over a round's steps: held (the original code), or cosine-
+# annealed from `lr` to 0, which ends every fit at a small step size and so with less seed-to-seed spread in
+# accuracy (benchmarks/training_noise.py measures it).
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -19,11 +23,14 @@ class IterationsProtocol:
     iterations: int = 24_576  # training draws per round (384 steps of 64 in the seed)
     batch_size: int = 64
     lr: float = 1e-3
+    lr_schedule: str = "constant"
 
     name = "iterations"
 
     def __post_init__(self) -> None:
         _check_positive(self, ("iterations", "batch_size"), ("lr",))
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"training.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
 
 
 @dataclass(frozen=True)

@@ -102,13 +102,18 @@ def fixed_length_draws(num_labelled: int, num_draws: int, generator: torch.Gener
     return torch.randperm(length, generator=generator)[:num_draws] % num_labelled
 
 
+def _memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
 class _BatchSource:
     """Labelled inputs for training steps; without augmentation they are normalised once and kept on the device."""
 
-    def __init__(self, dataset: Any, indices_L: torch.Tensor, device: torch.device) -> None:
+    def __init__(self, dataset: Any, indices_L: torch.Tensor, device: torch.device, channels_last: bool) -> None:
         self.dataset = dataset
         self.indices_L = indices_L
         self.device = device
+        self.channels_last = channels_last
         self.augment = getattr(dataset, "augmentation", "none") != "none"
         self.targets_L = dataset.train_targets[indices_L].to(device, torch.long)
         self.inputs_L = None if self.augment else dataset.train_inputs(indices_L).to(device)
@@ -118,7 +123,7 @@ class _BatchSource:
             x = self.dataset.train_inputs(self.indices_L[positions], augment=True, generator=generator).to(self.device)
         else:
             x = self.inputs_L[positions.to(self.device)]
-        return x, self.targets_L[positions.to(self.device)]
+        return _memory_format(x, self.channels_last), self.targets_L[positions.to(self.device)]
 
 
 @contextmanager
@@ -141,8 +146,14 @@ def train_network(
     validation_indices: Sequence[int] | torch.Tensor | None = None,
     validation_samples: int = 1,
     scoring_batch_size: int = 512,
+    channels_last: bool = True,
 ) -> TrainingReport:
-    """Train one network in place from its current weights; every random draw derives from `seed`."""
+    """Train one network in place from its current weights; every random draw derives from `seed`.
+
+    `channels_last`: image batches (and so the convolutions' activations and gradients) in channels-last memory,
+    where oneDNN's and cuDNN's convolution kernels are fastest; the weights keep their layout, so a saved model
+    does not depend on it. Same maths, other float rounding than NCHW.
+    """
     device = torch.device(device)
     model.to(device)
     indices_L = torch.as_tensor(list(train_indices) if not torch.is_tensor(train_indices) else train_indices, dtype=torch.long)
@@ -150,10 +161,10 @@ def train_network(
     dropout_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
     with _seeded_global_rng(device, dropout_seed):
         if isinstance(protocol, IterationsProtocol):
-            return _train_iterations(model, dataset, indices_L, protocol, generator, device)
+            return _train_iterations(model, dataset, indices_L, protocol, generator, device, channels_last)
         if isinstance(protocol, EpochsProtocol):
             return _train_epochs(
-                model, dataset, indices_L, protocol, generator, device,
+                model, dataset, indices_L, protocol, generator, device, channels_last,
                 validation_indices=validation_indices, validation_samples=validation_samples,
                 scoring_batch_size=scoring_batch_size,
             )
@@ -195,26 +206,32 @@ class _DivergenceWatch:
             raise DivergenceError(f"training diverged at step {self.steps}: the weights are NaN or infinite; " + _likely_cause(self.lr))
 
 
-def _train_iterations(model, dataset, indices_L, protocol: IterationsProtocol, generator, device) -> TrainingReport:
-    source = _BatchSource(dataset, indices_L, device)
+def _train_iterations(model, dataset, indices_L, protocol: IterationsProtocol, generator, device,
+                      channels_last: bool) -> TrainingReport:
+    source = _BatchSource(dataset, indices_L, device, channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=protocol.lr)
     draws = fixed_length_draws(len(indices_L), protocol.iterations, generator)
+    steps = math.ceil(len(draws) / protocol.batch_size)
+    # Cosine: step t of T uses lr * (1 + cos(pi t / T)) / 2, so the last step's size is near 0.
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps) if protocol.lr_schedule == "cosine" else None
     model.train()
     report = TrainingReport()
     watch = _DivergenceWatch(protocol.lr)
     for start in range(0, len(draws), protocol.batch_size):
         x, y = source.batch(draws[start : start + protocol.batch_size], generator)
         watch.add(_step(model, optimizer, x, y))
+        if scheduler is not None:
+            scheduler.step()
         report.steps += 1
     watch.check(model)
     return report
 
 
 def _train_epochs(
-    model, dataset, indices_L, protocol: EpochsProtocol, generator, device, *,
+    model, dataset, indices_L, protocol: EpochsProtocol, generator, device, channels_last: bool, *,
     validation_indices, validation_samples: int, scoring_batch_size: int,
 ) -> TrainingReport:
-    source = _BatchSource(dataset, indices_L, device)
+    source = _BatchSource(dataset, indices_L, device, channels_last)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=protocol.lr, momentum=protocol.momentum, weight_decay=protocol.weight_decay
     )
@@ -271,6 +288,7 @@ def train_posterior(
     validation_indices: Sequence[int] | torch.Tensor | None = None,
     validation_samples: int = 1,
     scoring_batch_size: int = 512,
+    channels_last: bool = True,
 ) -> list[TrainingReport]:
     """Train every network of the posterior on the same labels, each with its own seed (own data order)."""
     if len(seeds) != len(posterior.members):
@@ -279,7 +297,7 @@ def train_posterior(
         train_network(
             member, dataset, train_indices, protocol, seed=s, device=device,
             validation_indices=validation_indices, validation_samples=validation_samples,
-            scoring_batch_size=scoring_batch_size,
+            scoring_batch_size=scoring_batch_size, channels_last=channels_last,
         )
         for member, s in zip(posterior.members, seeds)
     ]

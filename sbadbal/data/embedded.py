@@ -87,11 +87,15 @@ def read_mnist5k_csv(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 def load_mnist5k(*, test_fraction: float = MNIST5K_TEST_FRACTION, split_seed: int = MNIST5K_SPLIT_SEED,
                  pool_rows: int | None = None, path: Path | None = None) -> RawSplits:
-    """MNIST5K's pool and test splits; `pool_rows` keeps a class-stratified subset of the pool (the test split is
-    unchanged), so that a repeated version can be scored whole on a CPU without a pool subset diluting its copies."""
+    """MNIST5K's pool and test splits; `pool_rows` keeps a class-stratified subset of the pool, so that a repeated
+    version can be scored whole on a CPU without a pool subset diluting its copies, and moves every pool digit it
+    leaves out to the test split: 300 pool rows give 4,700 test digits instead of 1,000 (a binomial standard error
+    of ~0.6 accuracy points per model instead of ~1.4), and no digit is in both splits."""
     path = mnist5k_path() if path is None else Path(path)
     images, labels = read_mnist5k_csv(path)
     pool, test = stratified_split(labels, test_fraction, split_seed)
     if pool_rows is not None:
-        pool = pool[stratified_subset(labels[pool], pool_rows, split_seed)]
+        kept = torch.zeros(len(pool), dtype=torch.bool)
+        kept[stratified_subset(labels[pool], pool_rows, split_seed)] = True
+        pool, test = pool[kept], torch.cat([test, pool[~kept]]).sort().values
     return RawSplits(images[pool], labels[pool], images[test], labels[test], {str(path): formats.sha256_file(path)})

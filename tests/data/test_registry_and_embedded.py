@@ -131,11 +131,18 @@ def test_stratified_helpers():
         stratified_subset(labels, 0, seed=0)
 
 
-def test_mnist5k_pool_rows_keeps_a_stratified_pool_and_the_whole_test_split():
+def test_mnist5k_pool_rows_keeps_a_stratified_pool_and_tests_on_every_other_digit():
     prepared = prepare_dataset("RMNIST5K", repeats=3, noise_std=0.1, pool_rows=400)
-    assert (prepared.num_base_train, prepared.num_train, prepared.num_test) == (400, 1200, 1000)
+    # 400 base digits in the pool (x 3 copies); the other 3,600 pool digits join the 1,000 test digits.
+    assert (prepared.num_base_train, prepared.num_train, prepared.num_test) == (400, 1200, 4600)
     assert prepared.train_targets.bincount().tolist() == [120] * 10
+    assert prepared.test_targets.bincount().tolist() == [460] * 10
     full = prepare_dataset("MNIST5K")
-    # The kept digits are pool digits of the full split, and the test split is the same.
-    assert torch.equal(prepared.test_targets, full.test_targets)
+    assert (full.num_train, full.num_test) == (4000, 1000)
+    # Every digit of the file is in exactly one split: pool base digits and test digits are disjoint, together all.
+    rows = lambda x: {bytes(image.numpy().tobytes()) for image in x}  # noqa: E731
+    all_digits = rows(full.base_train_x) | rows(full.test_x)
+    base, test = rows(prepared.base_train_x), rows(prepared.test_x)
+    assert not base & test and base | test == all_digits
+    assert "pool_rows" in dataset_spec("RMNIST5K").test_split
     assert dataset_spec("RMNIST5K").pool_size({"pool_rows": 400}, repeats=3) == 1200

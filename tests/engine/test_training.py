@@ -126,11 +126,47 @@ def test_augmentation_reaches_training_batches_only():
         ({"protocol": "epochs", "gamma": "0.1"}, "training.gamma must be a positive number"),
         ({"protocol": "epochs", "momentum": None}, "training.momentum must be a number >= 0"),
         ({"protocol": "epochs", "validation_size": 10.5}, "validation_size must be an integer >= 0"),
+        ({"protocol": "iterations", "lr_schedule": "linear"}, "lr_schedule must be one of constant, cosine"),
     ],
 )
 def test_bad_protocol_configs_raise_one_clear_error(config, message):
     with pytest.raises(ValueError, match=message):
         protocol_from_config(config)
+
+
+def test_cosine_schedule_anneals_the_learning_rate_to_zero_over_the_rounds_steps(monkeypatch):
+    seen = []
+    original_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    data = blobs()
+    for schedule in ("constant", "cosine"):
+        seen.clear()
+        protocol = IterationsProtocol(iterations=640, batch_size=64, lr=1e-2, lr_schedule=schedule)
+        train_network(_mlp(), data, list(range(30)), protocol, seed=5)
+        assert len(seen) == 10
+        if schedule == "constant":
+            assert seen == [1e-2] * 10
+        else:  # step t of T = 10 uses lr (1 + cos(pi t / T)) / 2
+            assert seen == pytest.approx([1e-2 * (1 + math.cos(math.pi * t / 10)) / 2 for t in range(10)])
+    assert protocol_to_config(IterationsProtocol())["lr_schedule"] == "constant"
+
+
+def test_channels_last_training_is_the_same_maths_as_nchw():
+    """The memory format changes kernels and so float rounding, not the computation: a few steps agree closely."""
+    data = tiny_images(augmentation="none")
+    protocol = IterationsProtocol(iterations=96, batch_size=32, lr=1e-3)
+    nets = []
+    for channels_last in (False, True):
+        net = build_model("cifar_cnn", num_classes=4, input_shape=(3, 32, 32), uncertainty="mc_dropout", seed=3)
+        train_network(net, data, list(range(40)), protocol, seed=7, channels_last=channels_last)
+        nets.append(net.state_dict())
+    for key in nets[0]:
+        torch.testing.assert_close(nets[0][key], nets[1][key], rtol=1e-4, atol=1e-5)
 
 
 # ------------------------------------------------------------------ divergence (issue 13 item 4)

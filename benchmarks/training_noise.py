@@ -1,0 +1,150 @@
+"""Seed-to-seed spread of one fit's test accuracy, per training recipe, on a fixed labelled set.
+
+  python benchmarks/training_noise.py --jobs 2 --out benchmarks/results/training_noise_cpu.md
+
+An active-learning comparison differences two runs whose models are refitted every round: whatever a fit's test
+accuracy varies by between training seeds (initialisation, data order, dropout) is noise in every difference the
+claims test. This prints, for each recipe, dataset and labelled-set size, the mean and standard deviation over
+`--seeds` training seeds of the test accuracy of one fit (the MC-dropout CNN, the suite's k_test masks), with
+the median seconds per fit (1 torch thread per fit, `--jobs` fits at a time). The labelled set is fixed: the
+class-balanced set the suite's seed 42 draws for its initial round (20 labels), and for larger sizes the same
+draw at that size, so only training varies.
+
+A recipe is `draws:lr[:schedule]` (schedule `constant`, as the original code, or `cosine`, annealed to 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_RECIPES = ["3072:0.003", "24576:0.001", "12288:0.001", "12288:0.002:cosine"]
+DATASETS = {
+    # name -> (prepare_dataset keyword arguments): the default suite's settings (config.yaml). pool_rows moves the
+    # pool digits it leaves out to the test split (MNIST5K: 3,800 test digits instead of 1,000).
+    "MNIST5K": {"pool_rows": 1200},
+    "RMNIST5K": {"repeats": 3, "noise_std": 0.1, "pool_rows": 300},
+}
+_DATA_CACHE: dict = {}
+
+
+def parse_recipe(text: str) -> dict:
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"recipe {text!r}: expected draws:lr[:schedule], e.g. 24576:0.001")
+    return {"iterations": int(parts[0]), "lr": float(parts[1]), "lr_schedule": parts[2] if len(parts) == 3 else "constant"}
+
+
+def recipe_name(recipe: dict) -> str:
+    return f"{recipe['iterations']} draws, lr {recipe['lr']:g}" + (", cosine" if recipe["lr_schedule"] == "cosine" else "")
+
+
+def _dataset(name: str):
+    from sbadbal.data import prepare_dataset
+
+    if name not in _DATA_CACHE:
+        _DATA_CACHE[name] = prepare_dataset(name, **DATASETS[name])
+    return _DATA_CACHE[name]
+
+
+def one_fit(task: tuple) -> dict:
+    """Train one network from scratch on the fixed labelled set and return its test accuracy and seconds."""
+    dataset_name, labels, recipe, seed, k_test, channels_last = task
+    import torch
+
+    from sbadbal.loop import balanced_initial_indices, derive_seed, derived_generator
+    from sbadbal.training import IterationsProtocol, train_posterior
+    from sbadbal.uncertainty import accuracy_and_nll, build_posterior, predict_log_probs
+
+    torch.set_num_threads(1)
+    data = _dataset(dataset_name)
+    labelled = balanced_initial_indices(data.train_targets, data.num_classes, labels, derived_generator(42, 0, "initial-set"))
+    posterior = build_posterior("mnist_cnn", method="mc_dropout", num_classes=data.num_classes,
+                                input_shape=data.input_shape, seeds=[derive_seed(seed, 0, "init/0")])
+    start = time.perf_counter()
+    train_posterior(posterior, data, labelled, IterationsProtocol(batch_size=64, **recipe),
+                    seeds=[derive_seed(seed, 0, "train/0")], channels_last=channels_last)
+    seconds = time.perf_counter() - start
+    log_probs = predict_log_probs(posterior, data.test_inputs, data.num_test, num_samples=k_test,
+                                  generator=derived_generator(seed, 0, "test-masks"))
+    accuracy, _ = accuracy_and_nll(log_probs, data.test_targets)
+    return {"dataset": dataset_name, "labels": labels, "recipe": recipe_name(recipe), "seed": seed,
+            "accuracy": accuracy, "seconds": seconds, "num_test": data.num_test}
+
+
+def summarise(results: list[dict], recipes: list[dict]) -> list[dict]:
+    rows = []
+    for recipe in map(recipe_name, recipes):
+        for dataset in DATASETS:
+            for labels in sorted({r["labels"] for r in results}):
+                fits = [r for r in results if (r["recipe"], r["dataset"], r["labels"]) == (recipe, dataset, labels)]
+                if not fits:
+                    continue
+                accuracies = [r["accuracy"] for r in fits]
+                rows.append({
+                    "recipe": recipe, "dataset": dataset, "labels": labels, "fits": len(fits),
+                    "test_points": fits[0]["num_test"],
+                    "mean": statistics.fmean(accuracies), "sd": statistics.stdev(accuracies) if len(fits) > 1 else float("nan"),
+                    "seconds": statistics.median(r["seconds"] for r in fits),
+                })
+    return rows
+
+
+def markdown(rows: list[dict], args: argparse.Namespace, wall: float) -> str:
+    lines = [
+        "# Training noise: one fit's test accuracy over training seeds, on a fixed labelled set",
+        "",
+        f"`python benchmarks/training_noise.py {' '.join(sys.argv[1:])}` on {datetime.date.today().isoformat()}, "
+        f"{platform.machine()} {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
+        f"{args.jobs} fit(s) at a time, 1 torch thread each, {wall:.0f} s wall. Seeds: {args.seeds} training seeds; "
+        f"MC-dropout CNN, test accuracy from {args.k_test} masks; channels-last {'on' if not args.nchw else 'off'}.",
+        "",
+        "| recipe | dataset | labels | test points | fits | accuracy mean | sd per fit | seconds per fit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['recipe']} | {r['dataset']} | {r['labels']} | {r['test_points']:,} | {r['fits']} | "
+                     f"{r['mean']:.2f} | {r['sd']:.2f} | {r['seconds']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipes", nargs="+", type=parse_recipe, default=[parse_recipe(r) for r in DEFAULT_RECIPES])
+    parser.add_argument("--labels", nargs="+", type=int, default=[20, 60])
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--k-test", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="fits at a time (processes of 1 thread)")
+    parser.add_argument("--nchw", action="store_true", help="train in NCHW memory instead of channels-last")
+    parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
+    args = parser.parse_args(argv)
+    for name in list(DATASETS):
+        if name not in args.datasets:
+            del DATASETS[name]
+    tasks = [(d, n, recipe, seed, args.k_test, not args.nchw)
+             for recipe in args.recipes for d in DATASETS for n in args.labels for seed in range(1, args.seeds + 1)]
+    start = time.perf_counter()
+    results = []
+    with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
+        for result in pool.map(one_fit, tasks):
+            results.append(result)
+            print(f"{result['recipe']:>32} {result['dataset']:>8} {result['labels']:3d} labels seed {result['seed']}: "
+                  f"{result['accuracy']:.2f} % in {result['seconds']:.1f} s", file=sys.stderr, flush=True)
+    table = markdown(summarise(results, args.recipes), args, time.perf_counter() - start)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
