@@ -48,7 +48,8 @@ def working_copy(directory: Path) -> None:
 
 
 def run_arm(directory: Path, environment: dict[str, str], suite: str, cores: int) -> float:
-    env = {**os.environ, **environment}
+    # The copy's own package, not whatever `sbadbal` is installed: an arm must run the code it was copied with.
+    env = {**os.environ, **environment, "PYTHONPATH": str(directory)}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--config", f"suite={suite}",
                     "--", f"results/{suite}/tables/claims.csv"], cwd=directory, env=env, check=True)
@@ -75,9 +76,34 @@ def per_seed_differences(directory: Path, suite: str) -> pd.DataFrame:
     return pd.DataFrame(rows).drop_duplicates()
 
 
+def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
+    """The claims table of an arm's files, decided by this checkout's claims code (as the claims rule does)."""
+    import yaml
+
+    from sbadbal.claims import claims_table
+    from sbadbal.config import load_config
+    from sbadbal.results import read_runs_table
+
+    config = load_config({**yaml.safe_load((directory / "config.yaml").read_text()), "suite": suite})
+    chosen = config.selected_suite()
+    here = Path.cwd()
+    try:
+        os.chdir(directory)  # local data files (AG News) are looked for relative to the working copy
+        experiments, _ = chosen.available_experiments()
+    finally:
+        os.chdir(here)
+    benchmarks = {key: bench for key, bench in chosen.benchmarks.items() if bench.experiment in experiments}
+    tables = directory / "results" / suite
+    runs = pd.concat([read_runs_table(tables / "tables" / key / "runs.csv").assign(experiment=key)
+                      for key in chosen.claims_experiments(experiments)], ignore_index=True)
+    bench = chosen.claims_benchmark(benchmarks)
+    timings = pd.read_csv(tables / "bench" / bench / "timings.csv") if bench else None
+    return claims_table(runs, timings, config.claims.model_dump())
+
+
 def compare(directories: dict[str, Path], suite: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = list(directories)
-    tables = {name: pd.read_csv(d / "results" / suite / "tables" / "claims.csv") for name, d in directories.items()}
+    tables = {name: claims_of_arm(d, suite) for name, d in directories.items()}
     keys = ["claim", "comparison", "experiment", "batch_size"]
     merged = None
     for name in names:
@@ -137,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--arm", action="append", default=[], metavar="NAME=DIR",
                         help="use an existing working copy for an arm (e.g. default=/tmp/fresh-clone)")
+    parser.add_argument("--only", choices=list(ARMS), help="run this arm's workflow only (no comparison)")
     parser.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args(argv)
     directories = {name: args.root / name for name in ARMS}
@@ -147,10 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         directories[name] = Path(path).resolve()
     seconds = {}
     for name, directory in directories.items():
+        if args.only and name != args.only:
+            continue
         directory.mkdir(parents=True, exist_ok=True)
         working_copy(directory)
         print(f"stability: arm {name} in {directory}", file=sys.stderr, flush=True)
         seconds[name] = run_arm(directory, ARMS[name], args.suite, args.cores)
+    if args.only:
+        return 0
     merged, seeds = compare(directories, args.suite)
     table = markdown(merged, seeds, list(directories), seconds)
     print(table)
