@@ -73,7 +73,7 @@ def per_seed_differences(directory: Path, suite: str) -> pd.DataFrame:
                         rows.append({"experiment": path.parent.name, "batch_size": batch_size,
                                      "comparison": f"{comparison.algorithm} - {comparison.baseline}",
                                      "seed": row.seed, "difference": row.at_budget})
-    return pd.DataFrame(rows).drop_duplicates()
+    return pd.DataFrame(rows)
 
 
 def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
@@ -98,7 +98,8 @@ def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
                       for key in chosen.claims_experiments(experiments)], ignore_index=True)
     bench = chosen.claims_benchmark(benchmarks)
     timings = pd.read_csv(tables / "bench" / bench / "timings.csv") if bench else None
-    return claims_table(runs, timings, config.claims.model_dump())
+    declared = chosen.claims.experiments if chosen.claims.experiments is not None else list(chosen.experiments)
+    return claims_table(runs, timings, config.claims.model_dump(), experiments=declared)
 
 
 def compare(directories: dict[str, Path], suite: str) -> tuple[pd.DataFrame, pd.DataFrame]:
