@@ -25,8 +25,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
 
 from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params  # noqa: E402
-from sbadbal.acquisition.timing import measure_call, memory_method, time_acquisition  # noqa: E402
-from sbadbal.runtime import device_name, resolve_device  # noqa: E402
+from sbadbal.bench.timing import measure_call, memory_method, time_acquisition  # noqa: E402
+from sbadbal.engine.devices import device_name, resolve_device  # noqa: E402
 
 REFERENCED = ("BALD", "BatchBALD", "LBB-code")
 

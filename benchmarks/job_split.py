@@ -59,9 +59,9 @@ def job(settings: dict) -> dict:
     seconds["import torch"] = time.perf_counter() - mark
     mark = time.perf_counter()
     import sbadbal.data
-    import sbadbal.loop as loop
+    import sbadbal.engine.loop as loop
     from sbadbal import acquisition
-    from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: F401
+    from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: F401
 
     seconds["import sbadbal"] = time.perf_counter() - mark
     torch.set_num_threads(settings["threads"])
@@ -116,7 +116,7 @@ def run_job(code_root: Path, settings: dict) -> dict:
 def _experiment(name: str) -> dict:
     import yaml
 
-    from sbadbal.loop import EXPERIMENT_KEYS
+    from sbadbal.engine.loop import EXPERIMENT_KEYS
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     experiment = config["suites"]["default"]["experiments"][name]

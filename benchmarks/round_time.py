@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 
 from sbadbal.data import prepare_dataset
-from sbadbal.loop import derived_generator, initial_sets, RunSpec
-from sbadbal.training import IterationsProtocol, train_posterior
-from sbadbal.uncertainty import accuracy_and_nll, build_posterior, predict_log_probs
+from sbadbal.engine.loop import derived_generator, initial_sets, RunSpec
+from sbadbal.engine.training import IterationsProtocol, train_posterior
+from sbadbal.models.posterior import accuracy_and_nll, build_posterior, predict_log_probs
 
 
 def _seconds(function, repeats: int = 1):

@@ -4,7 +4,7 @@
   python benchmarks/scoring.py --device cuda        # -> benchmarks/results/scoring_cuda.md
   python benchmarks/scoring.py --kpass-max-points 0 # K-pass on every point of the full pool too (slow on a CPU)
 
-What is timed: `sbadbal.uncertainty.predict_log_probs` over a pool with the `mnist_cnn` MC-dropout model
+What is timed: `sbadbal.models.posterior.predict_log_probs` over a pool with the `mnist_cnn` MC-dropout model
 (the CNN of MNIST, RMNIST, FMNIST, KMNIST), `factorised=False` (K-pass) and `factorised=True`, at each K, with
 the run's defaults (scoring batch 512, CPU micro-batches, float64 log-probabilities out). The network is freshly
 initialised (seed 0): dense convolutions and matrix products cost the same whatever the weights. Pools:
@@ -79,7 +79,7 @@ def measure_cell(cell: dict) -> dict:
     import torch
 
     from sbadbal.data import load_prepared
-    from sbadbal.uncertainty import build_posterior, predict_log_probs
+    from sbadbal.models.posterior import build_posterior, predict_log_probs
 
     torch.set_num_threads(cell["threads"])
     prepared = load_prepared(cell["prepared"])
@@ -139,7 +139,7 @@ def prepare_pools(workdir: Path, *, fmnist: bool, mnist5k_points: int) -> list[d
     import torch
 
     from sbadbal.data import DataNotFoundError, prepare_dataset, save_prepared
-    from sbadbal.loop import RunSpec, initial_sets, pool_indices
+    from sbadbal.engine.loop import RunSpec, initial_sets, pool_indices
 
     pools = []
     for name, points in [("MNIST5K", mnist5k_points), ("FMNIST", None)]:

@@ -57,8 +57,8 @@ def run_arm(directory: Path, environment: dict[str, str], suite: str, cores: int
 
 
 def per_seed_differences(directory: Path, suite: str) -> pd.DataFrame:
-    from sbadbal.claims import CLAIMS, paired_seed_differences
-    from sbadbal.results import read_runs_table
+    from sbadbal.analysis.claims import CLAIMS, paired_seed_differences
+    from sbadbal.analysis.tables import read_runs_table
 
     rows = []
     for path in sorted((directory / "results" / suite / "tables").glob("*/runs.csv")):
@@ -80,9 +80,9 @@ def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
     """The claims table of an arm's files, decided by this checkout's claims code (as the claims rule does)."""
     import yaml
 
-    from sbadbal.claims import claims_table
-    from sbadbal.config import load_config
-    from sbadbal.results import read_runs_table
+    from sbadbal.analysis.claims import claims_table
+    from sbadbal.config.model import load_config
+    from sbadbal.analysis.tables import read_runs_table
 
     config = load_config({**yaml.safe_load((directory / "config.yaml").read_text()), "suite": suite})
     chosen = config.selected_suite()

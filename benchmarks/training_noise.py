@@ -59,9 +59,9 @@ def one_fit(task: tuple) -> dict:
     dataset_name, labels, recipe, seed, k_tests, channels_last = task
     import torch
 
-    from sbadbal.loop import balanced_initial_indices, derive_seed, derived_generator
-    from sbadbal.training import IterationsProtocol, train_posterior
-    from sbadbal.uncertainty import accuracy_and_nll, build_posterior, predict_log_probs
+    from sbadbal.engine.loop import balanced_initial_indices, derive_seed, derived_generator
+    from sbadbal.engine.training import IterationsProtocol, train_posterior
+    from sbadbal.models.posterior import accuracy_and_nll, build_posterior, predict_log_probs
 
     torch.set_num_threads(1)
     data = _dataset(dataset_name)

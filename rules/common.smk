@@ -1,13 +1,13 @@
 # Paths, targets and input functions. config.yaml is checked, once, by the configuration model
-# (sbadbal/config.py); everything imported here is torch-free, so the workflow parses without torch.
+# (sbadbal/config/model.py); everything imported here is torch-free, so the workflow parses without torch.
 import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from sbadbal.codegraph import PACKAGE_ROOT, library_inputs
-from sbadbal.config import ConfigError, load_config
-from sbadbal.data.registry import DATASET_NAMES
+from sbadbal.ops.codegraph import PACKAGE_ROOT, library_inputs
+from sbadbal.config.model import ConfigError, load_config
+from sbadbal.data.records import DATASET_NAMES
 
 try:
     CONFIG = load_config(config, source=Path((workflow.overwrite_configfiles or ["config.yaml"])[-1]).name)
@@ -37,7 +37,7 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# --- code inputs: the library files each rule's script imports (sbadbal/codegraph.py) -------------------
+# --- code inputs: the library files each rule's script imports (sbadbal/ops/codegraph.py) -------------------
 LIBRARY = Path("sbadbal") if Path("sbadbal").is_dir() else PACKAGE_ROOT
 
 

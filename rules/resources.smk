@@ -1,9 +1,9 @@
-# Resources: what a job asks a scheduler for (estimates in sbadbal/scheduling.py), doubled on each retry.
+# Resources: what a job asks a scheduler for (estimates in sbadbal/ops/scheduling.py), doubled on each retry.
 from pathlib import Path
 
 from snakemake.common.tbdstring import TBDString
 
-from sbadbal import scheduling
+from sbadbal.ops import scheduling
 
 
 def run_runtime_minutes(wildcards, attempt):

@@ -8,7 +8,7 @@
 
 `--experiment` is a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
 path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML). The
-experiment is checked by the workflow's configuration model (sbadbal/config.py) and the run is the same RunSpec
+experiment is checked by the workflow's configuration model (sbadbal/config/model.py) and the run is the same RunSpec
 the workflow runs: a key `suites.<suite>.experiments.<name>` of config.yaml brings the suite's dataset settings
 and the file's variants. Without `--prepared`, the dataset is prepared in memory (`--data-dir`, `--download`).
 """
@@ -76,7 +76,7 @@ def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str
 
     A key `suites.<suite>.experiments.<name>` of a config file validates the whole file, so the suite's dataset
     settings (repeats, options) and the file's variants apply; any other key (or none) is one experiment."""
-    from sbadbal.config import experiment_from_mapping, load_config
+    from sbadbal.config.model import experiment_from_mapping, load_config
 
     raw, parts = _load_raw(path, key, overrides)
     source = Path(path).name if path else "--set"
@@ -101,7 +101,7 @@ def _pick(value: Any, choices: list[Any], plural: str, flag: str) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sbadbal.loop import run_to_files
+    from sbadbal.engine.loop import run_to_files
 
     experiment, suite, data_root = load_experiment(args.experiment, args.key, _pairs(args.set, "--set"))
     spec = experiment.run(
@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     csv_path = Path(args.csv)
     sidecar = Path(args.sidecar) if args.sidecar else csv_path.with_suffix(".json")
 
-    from sbadbal.progress import round_reporter, total_rounds
+    from sbadbal.ops.progress import round_reporter, total_rounds
 
     # A line per round; a bar as well when stderr is a terminal.
     reporter = None if args.quiet else round_reporter(
@@ -154,7 +154,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from sbadbal.catalog import DEFAULT_CONFIG, print_catalog
+    from sbadbal.ops.catalog import DEFAULT_CONFIG, print_catalog
 
     print_catalog(args.config or DEFAULT_CONFIG, data_dir=args.data_dir)
     return 0
@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] in (["recover"], ["unlock"]):  # before argparse: snakemake's own options pass through untouched
-        from sbadbal.recovery import main as recover
+        from sbadbal.ops.recovery import main as recover
 
         return recover(argv)
     args = build_parser().parse_args(argv)

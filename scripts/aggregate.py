@@ -1,5 +1,5 @@
 """All runs of one experiment -> one tidy table, a final-accuracy table, a first-acquisition time table and a
-batch-quality table. Every run file is checked against the run schema first (sbadbal/runcheck.py)."""
+batch-quality table. Every run file is checked against the run schema first (sbadbal/runs/checks.py)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -8,7 +8,7 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 
 logger = log_to(snakemake.log[0])
 
-from sbadbal.results import (  # noqa: E402
+from sbadbal.analysis.tables import (  # noqa: E402
     batch_diagnostics_table,
     final_accuracy_table,
     first_acquisition_time_table,
@@ -16,7 +16,7 @@ from sbadbal.results import (  # noqa: E402
     markdown_diagnostics_table,
     read_runs,
 )
-from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
+from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 expected = snakemake.params.expected
 runs = read_runs(snakemake.input.runs, snakemake.params.run_keys, budget=expected["budget"],

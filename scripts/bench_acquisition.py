@@ -9,13 +9,13 @@ logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
-from sbadbal.timing_sweep import markdown_timing_table, sweep_acquisition_timing  # noqa: E402
-from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
+from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
+from sbadbal.bench.sweep import markdown_timing_table, sweep_acquisition_timing  # noqa: E402
+from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 torch.set_num_threads(max(1, int(snakemake.threads)))
 timing = snakemake.params.timing
-# This job's own GPU on a multi-GPU workstation, held until the tables are written (sbadbal/gpu_slots.py).
+# This job's own GPU on a multi-GPU workstation, held until the tables are written (sbadbal/ops/gpu_slots.py).
 with pin_job_to_free_gpu(logger=logger):
     timings = sweep_acquisition_timing(
         torch.load(snakemake.input.log_probs, weights_only=True),

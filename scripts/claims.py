@@ -11,10 +11,10 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from sbadbal.claims import BENCHMARK, claim_verdicts, claims_table, markdown_claims  # noqa: E402
-from sbadbal.config import load_config  # noqa: E402
-from sbadbal.results import read_runs_table  # noqa: E402
-from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
+from sbadbal.analysis.claims import BENCHMARK, claim_verdicts, claims_table, markdown_claims  # noqa: E402
+from sbadbal.config.model import load_config  # noqa: E402
+from sbadbal.analysis.tables import read_runs_table  # noqa: E402
+from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 settings = snakemake.params.claims
 runs = pd.concat(

@@ -9,14 +9,14 @@ logger = log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from sbadbal.references import (  # noqa: E402
+from sbadbal.analysis.references import (  # noqa: E402
     load_references,
     markdown_reference_comparison,
     reference_comparison,
     timing_reference_comparison,
 )
-from sbadbal.results import read_runs_table  # noqa: E402
-from sbadbal.runfiles import write_csv_atomic, write_text_atomic  # noqa: E402
+from sbadbal.analysis.tables import read_runs_table  # noqa: E402
+from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 references = load_references(snakemake.input.references[0])
 entries = [references[key] for key in snakemake.params.references]

@@ -9,7 +9,7 @@ logger = log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from sbadbal.plots import plot_acquisition_timing, save_figure  # noqa: E402
+from sbadbal.analysis.plots import plot_acquisition_timing, save_figure  # noqa: E402
 
 figure_settings = snakemake.params.figure
 figure = plot_acquisition_timing(pd.read_csv(snakemake.input.table), style=snakemake.params.plots,

@@ -8,8 +8,8 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 
 logger = log_to(snakemake.log[0])
 
-from sbadbal.results import read_runs_table  # noqa: E402
-from sbadbal.plots import plot_batch_diagnostics, save_figure  # noqa: E402
+from sbadbal.analysis.tables import read_runs_table  # noqa: E402
+from sbadbal.analysis.plots import plot_batch_diagnostics, save_figure  # noqa: E402
 
 figure_settings = snakemake.params.figure
 batch_size = int(snakemake.wildcards.batch_size)

@@ -9,16 +9,16 @@ logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from sbadbal.gpu_slots import pin_job_to_free_gpu  # noqa: E402
-from sbadbal.config import RunSpec  # noqa: E402
-from sbadbal.loop import run_to_files  # noqa: E402
-from sbadbal.progress import round_reporter, total_rounds  # noqa: E402
+from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
+from sbadbal.config.model import RunSpec  # noqa: E402
+from sbadbal.engine.loop import run_to_files  # noqa: E402
+from sbadbal.ops.progress import round_reporter, total_rounds  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
 torch.set_num_threads(max(1, int(snakemake.threads)))
 
 # This job's own GPU on a multi-GPU workstation, claimed before CUDA starts and held until the outputs are
-# written (sbadbal/gpu_slots.py); nothing happens under Slurm or without GPUs.
+# written (sbadbal/ops/gpu_slots.py); nothing happens under Slurm or without GPUs.
 with pin_job_to_free_gpu(logger=logger):
     spec = RunSpec.from_config(snakemake.params.run)
     logger.info("run %s b=%s seed=%s: %s", spec.name, spec.batch_size, spec.seed, snakemake.params.run)

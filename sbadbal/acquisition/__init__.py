@@ -4,27 +4,27 @@ Every function is pure: it reads `log_probs_N_K_C` (float64 or float32, on CPU o
 tensor's dtype and device) and returns a CandidateBatch of pool indices in selection order with their scores.
 Pick by name through `acquire`; stochastic functions need an explicit CPU `torch.Generator`.
 
-Names are loaded lazily (PEP 562), so that `sbadbal.acquisition.specs` (names and parameters, what the workflow
+Names are loaded lazily (PEP 562), so that `sbadbal.acquisition.records` (names and parameters, what the workflow
 reads when it parses) can be imported without torch.
 """
 
 from sbadbal._lazy import lazy_exports
 
-# Exported name -> the submodule that defines it. sbadbal/codegraph.py reads this literal to follow an import
+# Exported name -> the submodule that defines it. sbadbal/ops/codegraph.py reads this literal to follow an import
 # of one name to its module only.
 _EXPORTS = {
     "ALGORITHMS": "registry",
-    "ALGORITHM_NAMES": "specs",
+    "ALGORITHM_NAMES": "records",
     "DEFAULT_CHUNK_SIZE": "registry",
     "AlgorithmSpec": "registry",
-    "AlgorithmRecord": "specs",
+    "AlgorithmRecord": "records",
     "CandidateBatch": "candidate",
     "acquire": "registry",
-    "algorithm_defaults": "specs",
-    "canonical_name": "specs",
-    "is_stochastic": "specs",
+    "algorithm_defaults": "records",
+    "canonical_name": "records",
+    "is_stochastic": "records",
     "source_files": "registry",
-    "validate_params": "specs",
+    "validate_params": "records",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..runtime import progress as progress_bar
+from ..engine.devices import progress as progress_bar
 from .candidate import CandidateBatch
 from .joint import (  # noqa: F401  (uses_sampled_regime is also imported from here)
     extend_exact_joint,

@@ -25,8 +25,8 @@ import torch
 
 from .joint import extend_exact_joint, joint_entropies, probs_K_NC, sample_joint
 from .scores import point_uncertainty
-from .specs import RECORDS_BY_NAME, canonical_name
-from sbadbal.runfiles import DIAGNOSTIC_COLUMNS  # noqa: F401  (the columns batch_diagnostics returns)
+from .records import RECORDS_BY_NAME, canonical_name
+from sbadbal.runs.writers import DIAGNOSTIC_COLUMNS  # noqa: F401  (the columns batch_diagnostics returns)
 
 # The diagnostics' column names in the runs table, in order.
 
@@ -38,7 +38,7 @@ DEFAULT_NUM_SAMPLES = 10_000
 DEFAULT_SAMPLE_SEED = 0
 
 # Functions whose CandidateBatch.scores are the greedy gain of each pick at the time it was picked.
-# By record, not by importing lbb.py: a run's code inputs follow its imports (sbadbal/codegraph.py), and an edit of
+# By record, not by importing lbb.py: a run's code inputs follow its imports (sbadbal/ops/codegraph.py), and an edit of
 # lbb.py must not rerun the BALD runs.
 GAIN_SCORED_FUNCTIONS = (("lbb", "get_lbb_batch"), ("lbb", "get_plbb_batch"))
 

@@ -2,7 +2,7 @@
 and the batch diagnostics (sbadbal/acquisition/diagnostics.py) evaluate.
 
 Its own module so that the diagnostics, which every run computes, do not depend on BatchBALD's greedy loop: an edit
-of batchbald.py reruns the BatchBALD runs only (a run's code inputs follow its imports, sbadbal/codegraph.py).
+of batchbald.py reruns the BatchBALD runs only (a run's code inputs follow its imports, sbadbal/ops/codegraph.py).
 With the joint configuration probabilities J[m,k] = prod_{s in S} p[s,k,y_s^(m)] and the pool probabilities laid out
 as a K x (N*C) matrix, P[m,(n,c)] = (1/K) sum_k J[m,k] p[n,k,c] is J @ probs_K_NC for all candidates at once.
 """

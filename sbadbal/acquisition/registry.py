@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from .candidate import CandidateBatch
-from .specs import (
+from .records import (
     ALGORITHM_NAMES,
     PARAM_CHECKS,
     RECORDS,
@@ -35,7 +35,7 @@ DEFAULT_CHUNK_SIZE = 1024
 
 @dataclass(frozen=True)
 class AlgorithmSpec:
-    """A record (sbadbal/acquisition/specs.py) with its function imported: what `acquire` calls."""
+    """A record (sbadbal/acquisition/records.py) with its function imported: what `acquire` calls."""
 
     record: AlgorithmRecord
     function: Callable[..., CandidateBatch]
@@ -98,11 +98,11 @@ def acquire(
 def source_files(name: str) -> tuple[str, ...]:
     """Library files (paths relative to the sbadbal package) whose code can change what `name` selects.
 
-    The import closure (sbadbal/codegraph.py) of the algorithm's own module and of this module, which
+    The import closure (sbadbal/ops/codegraph.py) of the algorithm's own module and of this module, which
     imports the algorithms' modules only by name. The workflow lists these as inputs of the runs of `name`, so
     an edit of `lbb.py` reruns the LBB and PLBB runs and no BALD run.
     """
-    from sbadbal.codegraph import import_closure
+    from sbadbal.ops.codegraph import import_closure
 
     record = ALGORITHMS[canonical_name(name)].record
     package = Path(__file__).resolve().parents[1]

@@ -5,27 +5,27 @@
     prepared = load_prepared("data/prepared/MNIST5K.pt")
     x_B_1_28_28 = prepared.train_inputs(indices, augment=True, generator=g)
 
-Names are loaded lazily (PEP 562) so that `sbadbal.data.registry` (torch-free records) can be imported by the
+Names are loaded lazily (PEP 562) so that `sbadbal.data.records` (torch-free records) can be imported by the
 workflow without torch.
 """
 
 from sbadbal._lazy import lazy_exports
 
-# Exported name -> the submodule that defines it (read by sbadbal/codegraph.py too).
+# Exported name -> the submodule that defines it (read by sbadbal/ops/codegraph.py too).
 _EXPORTS = {
     "AUGMENTATIONS": "prepared",
-    "DATASET_NAMES": "registry",
-    "DataNotFoundError": "sources",
-    "DatasetSpec": "registry",
+    "DATASET_NAMES": "records",
+    "DataNotFoundError": "files",
+    "DatasetSpec": "records",
     "PreparedDataset": "prepared",
-    "SOURCE_OPTIONS": "registry",
+    "SOURCE_OPTIONS": "records",
     "crop_flip": "prepared",
-    "dataset_spec": "registry",
+    "dataset_spec": "records",
     "load_prepared": "store",
     "prepare_dataset": "prepare",
     "save_prepared": "store",
-    "stratified_split": "embedded",
-    "stratified_subset": "embedded",
+    "stratified_split": "mnist5k",
+    "stratified_subset": "mnist5k",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
-from . import embedded, sources, text
+from . import agnews as text, files as sources, mnist5k as embedded
 from .prepared import PreparedDataset
-from .registry import SOURCE_OPTIONS, DatasetSpec, dataset_spec, with_repetition
+from .records import SOURCE_OPTIONS, DatasetSpec, dataset_spec, with_repetition
 
 AGNEWS_TEST_FRACTION = 0.2
 AGNEWS_SPLIT_SEED = 0
@@ -22,7 +22,7 @@ def _files(reader: str):
 
 
 # How each source (DatasetSpec.source) is read: (spec, root, download, cache, options) -> (RawSplits, metadata).
-# Its accepted options are SOURCE_OPTIONS in sbadbal/data/registry.py.
+# Its accepted options are SOURCE_OPTIONS in sbadbal/data/records.py.
 SOURCE_LOADERS = {
     "idx": _files("load_idx_dataset"),
     "cifar-pickle": _files("load_cifar_dataset"),

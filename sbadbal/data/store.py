@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ..runfiles import write_atomically
+from ..runs.writers import write_atomically
 from .prepared import PreparedDataset
 
 # /2: the checksum covers fields and metadata too; a /1 file (tensors only) is refused with the remake hint.

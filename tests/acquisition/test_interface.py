@@ -17,7 +17,7 @@ from sbadbal.acquisition import (
     is_stochastic,
     validate_params,
 )
-from sbadbal.acquisition.timing import time_acquisition
+from sbadbal.bench.timing import time_acquisition
 
 
 def test_names_in_the_agreed_order():
@@ -159,8 +159,8 @@ def test_source_files_follow_each_algorithms_imports():
     assert "acquisition/lbb.py" in lbb and "acquisition/lbb.py" not in bald
     assert "acquisition/simple.py" in bald and "acquisition/simple.py" not in lbb
     assert "acquisition/batchbald.py" in batchbald and "acquisition/lbb.py" not in batchbald
-    assert "runtime.py" in lbb  # progress bars come from sbadbal.runtime: an indirect import is followed
+    assert "engine/devices.py" in lbb  # progress bars come from sbadbal.engine.devices: an indirect import is followed
     for name in ALGORITHM_NAMES:
         files = source_files(name)
         assert {"acquisition/registry.py", "acquisition/validation.py", "acquisition/scores.py"} <= set(files)
-        assert "acquisition/timing.py" not in files
+        assert "bench/timing.py" not in files

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sbadbal.data import DataNotFoundError, prepare_dataset
-from sbadbal.data import sources
+from sbadbal.data import files as sources
 
 from ..system_packages import require_system
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sbadbal.data import DATASET_NAMES, dataset_spec, prepare_dataset, stratified_split, stratified_subset
-from sbadbal.data import embedded
+from sbadbal.data import mnist5k as embedded
 
 EXPECTED_NAMES = ("MNIST", "RMNIST", "FMNIST", "EMNIST", "KMNIST", "CIFAR10", "CIFAR100", "RCIFAR10", "RCIFAR100",
                   "SVHN", "AGNEWS", "MNIST5K", "RMNIST5K")

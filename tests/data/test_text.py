@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sbadbal.data import DataNotFoundError, prepare_dataset
-from sbadbal.data import text
+from sbadbal.data import agnews as text
 
 REAL_TEST_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "ag_news" / "test.csv"
 _REPO = Path(__file__).resolve().parents[2]

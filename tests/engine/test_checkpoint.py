@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sbadbal.checkpoint import (
+from sbadbal.engine.checkpoint import (
     CHECKPOINT_VERSION,
     Fingerprint,
     RunState,
@@ -177,10 +177,10 @@ def test_code_version_follows_content_not_location(tmp_path):
 
 
 def test_run_fingerprint_of_a_prepared_dataset(tmp_path):
-    import sbadbal.checkpoint
-    import sbadbal.runfiles
+    import sbadbal.engine.checkpoint
+    import sbadbal.runs.writers
 
-    sources = [sbadbal.checkpoint.__file__, sbadbal.runfiles.__file__]
+    sources = [sbadbal.engine.checkpoint.__file__, sbadbal.runs.writers.__file__]
     clean = run_fingerprint(prepare_dataset("MNIST5K"), {"seed": 1}, sources)
     assert clean.spec == {"seed": 1} and clean.preparation["mean"] == [0.1307] and clean.code_version == code_version(sources)
     path = tmp_path / "run.checkpoint.json"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from sbadbal.bench import trained_pool_log_probs
-from sbadbal.config import ConfigError
-from sbadbal.loop import (
+from sbadbal.bench.log_probs import trained_pool_log_probs
+from sbadbal.config.model import ConfigError
+from sbadbal.engine.loop import (
     RunSpec,
     balanced_initial_indices,
     default_checkpoint_path,
@@ -20,7 +20,7 @@ from sbadbal.loop import (
     run_active_learning,
     run_to_files,
 )
-from sbadbal.results import RUN_COLUMNS
+from sbadbal.analysis.tables import RUN_COLUMNS
 
 from .helpers import blobs
 
@@ -378,7 +378,7 @@ def test_a_checkpoint_made_on_other_data_is_discarded_and_the_run_matches_a_clea
 
 
 def test_a_diverging_run_fails_naming_run_round_and_learning_rate():
-    from sbadbal.training import DivergenceError
+    from sbadbal.engine.training import DivergenceError
 
     spec = spec_of(training={"protocol": "iterations", "iterations": 64, "batch_size": 32, "lr": 1.0e6})
     with pytest.raises(DivergenceError, match=r"AGNEWS BALD b8 seed 1, round 0: .*training\.lr = 1e\+06"):

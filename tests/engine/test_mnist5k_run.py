@@ -3,7 +3,7 @@
 import torch
 
 from sbadbal.data import prepare_dataset
-from sbadbal.loop import RunSpec, run_active_learning
+from sbadbal.engine.loop import RunSpec, run_active_learning
 
 
 def test_real_mnist5k_run_learns_with_more_labels():

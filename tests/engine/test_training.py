@@ -6,8 +6,8 @@ import re
 import pytest
 import torch
 
-from sbadbal.models import build_model
-from sbadbal.training import (
+from sbadbal.models.bayesian import build_model
+from sbadbal.engine.training import (
     DivergenceError,
     EpochsProtocol,
     IterationsProtocol,
@@ -18,7 +18,7 @@ from sbadbal.training import (
     protocol_to_config,
     train_network,
 )
-from sbadbal.uncertainty import Posterior, accuracy_and_nll, predict_log_probs
+from sbadbal.models.posterior import Posterior, accuracy_and_nll, predict_log_probs
 
 from .helpers import blobs, tiny_images
 

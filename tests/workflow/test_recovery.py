@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from sbadbal.recovery import LiveRunError, live_snakemake_pids, lock_files, unlock_if_stale
+from sbadbal.ops.recovery import LiveRunError, live_snakemake_pids, lock_files, unlock_if_stale
 
 from .helpers import REPO, TINY, copy_workflow, snakemake, snakemake_command, snakemake_env
 

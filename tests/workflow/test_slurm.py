@@ -192,7 +192,7 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(slurm_in
 
     assert allocation.get("TresPerJob") == "gres:gpu:1", allocation  # the profile's one GPU per run reached sbatch
     assert run_submissions[0] == run_job["id"] and len(run_submissions) == 2
-    # The retry asked for twice the memory and twice the time (the profile's `retries`, sbadbal/scheduling.py).
+    # The retry asked for twice the memory and twice the time (the profile's `retries`, sbadbal/ops/scheduling.py).
     assert memory_mb(retry) == 2 * memory_mb(allocation) and minutes(retry) == 2 * minutes(allocation)
     assert states[run_job["id"]] == "CANCELLED" and states[run_submissions[1]] == "COMPLETED"
     rule_log = (workdir / "logs" / "tiny" / "run_al").rglob(f"{csv.parent.name}/seed*.log")

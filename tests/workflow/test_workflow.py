@@ -84,7 +84,7 @@ def test_plotting_option_reruns_only_figures(tiny_run):
 
 
 def test_plots_source_change_reruns_only_figures(tiny_run):
-    with edited(tiny_run / "sbadbal" / "plots.py", lambda text: text + "\n# an edit\n"):
+    with edited(tiny_run / "sbadbal" / "analysis" / "plots.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
     assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_bench=1, all=1)
 
@@ -123,7 +123,7 @@ def test_acquisition_source_change_reruns_the_runs_that_use_it(tiny_run, source,
 
 
 def test_table_source_change_reruns_only_tables(tiny_run):
-    with edited(tiny_run / "sbadbal" / "results.py", lambda text: text + "\n# an edit\n"):
+    with edited(tiny_run / "sbadbal" / "analysis" / "tables.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
     # The rules that make or read tables (the figures read the runs table through it); no run, no model, no data.
     assert jobs == Counter(aggregate=1, bench_acquisition=1, plot_curves=1, plot_diagnostics=1, plot_bench=1,
@@ -133,7 +133,7 @@ def test_table_source_change_reruns_only_tables(tiny_run):
 def test_training_source_change_reruns_every_run(tiny_run):
     experiment = tiny_suite()["experiments"]["tiny_mc"]
     runs = len(experiment["batch_sizes"]) * len(experiment["algorithms"]) * len(experiment["seeds"])
-    with edited(tiny_run / "sbadbal" / "training.py", lambda text: text + "\n# an edit\n"):
+    with edited(tiny_run / "sbadbal" / "engine" / "training.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
     assert jobs["run_al"] == runs and jobs["bench_log_probs"] == 1 and jobs["prepare_data"] == 0
 

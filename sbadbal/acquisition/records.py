@@ -1,0 +1,141 @@
+"""Acquisition functions as records: names, aliases, parameters and where the code lives. Torch-free.
+
+The workflow reads this module when it parses (names for wildcards, parameters for config checks), so it must
+not import torch: each record names its function by module and attribute, and `registry.acquire` imports it
+only when a run calls it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"parameter {name!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _finite_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"parameter {name!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive_float(name: str, value: Any) -> float:
+    value = _finite_float(name, value)
+    if value <= 0:
+        raise ValueError(f"parameter {name!r} must be > 0, got {value!r}")
+    return value
+
+
+# How each parameter is checked and normalised; the same name means the same thing in every function.
+PARAM_CHECKS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
+    {
+        "alpha": _positive_float,
+        "num_samples": _positive_int,
+        "pair_weight": _finite_float,
+        "code_chunk_size": _positive_int,
+    }
+)
+
+
+@dataclass(frozen=True)
+class AlgorithmRecord:
+    """One acquisition function: where its code is, whether it needs a generator, its parameters, other names.
+
+    `module` is relative to sbadbal.acquisition; the workflow lists that module's import closure as the code
+    inputs of the function's runs (sbadbal/ops/codegraph.py).
+    """
+
+    name: str
+    module: str
+    function_name: str
+    stochastic: bool
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def module_file(self) -> str:
+        """The function's module as a path relative to the sbadbal package."""
+        return f"acquisition/{self.module}.py"
+
+
+RECORDS = (
+    AlgorithmRecord("BALD", "simple", "get_bald_batch", False, {}, ("bald",), "top-b mutual information I(y; theta)"),
+    AlgorithmRecord("PowerBALD", "simple", "get_powerbald_batch", True, {"alpha": 5.0},
+                    ("PBALD", "power_bald", "power-bald"), "sample b without replacement proportionally to BALD^alpha"),
+    AlgorithmRecord("BatchBALD", "batchbald", "get_batchbald_batch", True, {"num_samples": 100_000},
+                    ("BB", "batch_bald", "batch-bald"),
+                    "greedy joint mutual information; exact while C^|S| <= num_samples, importance-sampled beyond "
+                    "(needs a generator only then)"),
+    AlgorithmRecord("LBB", "lbb", "get_lbb_batch", False, {"pair_weight": 1.0}, ("large_batchbald", "large-batchbald"),
+                    "greedy BALD(j) - pair_weight * sum_{i in S} I(y_i; y_j) (pair_weight 1: the second-order truncation of the joint MI; 2: the stated double sum)"),
+    AlgorithmRecord("PLBB", "lbb", "get_plbb_batch", True, {"alpha": 5.0, "pair_weight": 1.0}, ("power_lbb", "power-lbb"),
+                    "power-sampled greedy LBB: draw proportionally to max(gain, 0)^alpha, update gains, repeat"),
+    AlgorithmRecord("LBB-code", "lbb_code", "get_lbb_code_batch", False, {"code_chunk_size": 1024},
+                    ("lbb_code", "LBBcode", "seed_lbb"),
+                    "the original code's LBB: top-b of BALD + T over fixed pool chunks of code_chunk_size rows"),
+    AlgorithmRecord("PLBB-code", "lbb_code", "get_plbb_code_batch", True, {"alpha": 5.0, "code_chunk_size": 1024},
+                    ("plbb_code", "PLBBcode", "seed_plbb"),
+                    "the original code's PLBB: sample proportionally to max(BALD + T, 0)^alpha"),
+    AlgorithmRecord("MaxProb", "simple", "get_max_prob_batch", False, {}, ("least_confidence", "least-confidence", "LC"),
+                    "top-b of 1 - max_c mean_k p (least confidence)"),
+    AlgorithmRecord("Entropy", "simple", "get_entropy_batch", False, {}, ("predictive_entropy", "MaxEntropy"),
+                    "top-b predictive entropy"),
+    AlgorithmRecord("Random", "simple", "get_random_batch", True, {}, ("Rand", "uniform"), "uniform without replacement"),
+)
+
+RECORDS_BY_NAME: Mapping[str, AlgorithmRecord] = MappingProxyType({record.name: record for record in RECORDS})
+ALGORITHM_NAMES: tuple[str, ...] = tuple(record.name for record in RECORDS)
+
+
+def name_key(name: str) -> str:
+    """Case, '-', '_' and spaces are ignored, so "lbb_code", "LBB-code" and "LBBcode" are one name."""
+    return "".join(ch for ch in name.lower() if ch not in "-_ ")
+
+
+_NAME_LOOKUP: Mapping[str, str] = MappingProxyType(
+    {name_key(alias): record.name for record in RECORDS for alias in (record.name, *record.aliases)}
+)
+
+
+def resolve_name(name: Any) -> str | None:
+    """The canonical name of an algorithm given any of its names; None when it names none."""
+    return _NAME_LOOKUP.get(name_key(name)) if isinstance(name, str) else None
+
+
+def canonical_name(name: str) -> str:
+    """The canonical name of an algorithm given any of its names (case-insensitive, '-'/'_' ignored)."""
+    canonical = resolve_name(name)
+    if canonical is None:
+        choices = ", ".join(f"{r.name} ({', '.join(r.aliases)})" if r.aliases else r.name for r in RECORDS)
+        raise ValueError(f"unknown acquisition function {name!r}; valid names (aliases): {choices}")
+    return canonical
+
+
+def algorithm_defaults(name: str) -> dict[str, Any]:
+    """The tunable parameters of an algorithm with their default values."""
+    return dict(RECORDS_BY_NAME[canonical_name(name)].defaults)
+
+
+def is_stochastic(name: str) -> bool:
+    """Whether the algorithm may draw random numbers (and so needs a generator)."""
+    return RECORDS_BY_NAME[canonical_name(name)].stochastic
+
+
+def validate_params(name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """params merged over the defaults; an unknown or invalid parameter raises a ValueError naming it."""
+    canonical = canonical_name(name)
+    merged = algorithm_defaults(canonical)
+    for key, value in (params or {}).items():
+        if key not in merged:
+            valid = ", ".join(merged) or "none"
+            raise ValueError(f"unknown parameter {key!r} for {canonical}; its parameters are: {valid}")
+        merged[key] = PARAM_CHECKS[key](key, value)
+    return merged

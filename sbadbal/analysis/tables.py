@@ -1,0 +1,174 @@
+"""Tables from run files: the tidy runs table, final accuracy, first-acquisition time and the timing sweep.
+
+The writers and the run schema live in sbadbal/runs/writers.py (what runs import); this module is what the
+aggregation and timing rules import, so editing it reruns tables, never an AL run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from sbadbal.runs.checks import read_run_csv
+from sbadbal.runs.writers import (  # noqa: F401  (re-exported: the writers' old home)
+    RUN_COLUMNS,
+    run_sidecar,
+    software_versions,
+    write_atomically,
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+RUN_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
+
+
+def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]], *, budget: int | None = None,
+              initial_size: int | None = None) -> pd.DataFrame:
+    """One tidy frame of many run CSVs; `keys[i]` (batch_size, algorithm, seed) labels the rows of `paths[i]`.
+    Every file is validated first; `budget` and `initial_size`, when given, are checked against each run too."""
+    if len(paths) != len(keys):
+        raise ValueError(f"read_runs got {len(paths)} paths but {len(keys)} keys; they must pair up")
+    frames = []
+    for path, key in zip(paths, keys):
+        # Checked against the run schema first: a blank, impossible or textual value fails here, naming file, row
+        # and column, instead of flowing into a mean over seeds (sbadbal/runs/checks.py).
+        frame = read_run_csv(path, expected_budget=budget, expected_initial_size=initial_size)
+        for column in RUN_KEY_COLUMNS:
+            frame.insert(RUN_KEY_COLUMNS.index(column), column, key[column])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
+    """An experiment's tidy runs table (tables/<experiment>/runs.csv) as aggregate wrote it: blank numbers are NaN,
+    acquired indices stay text ('' on a run's last round)."""
+    text_columns = {"acquired_indices", "algorithm"}
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, dtype={"acquired_indices": str, "algorithm": str}, keep_default_na=False,
+                       na_values={column: [""] for column in header if column not in text_columns})
+
+
+def _nearest_recorded(labelled: list[int], target: float) -> int:
+    return min(labelled, key=lambda count: (abs(count - target), count))
+
+
+def final_accuracy_table(runs: pd.DataFrame, label_fractions: list[float]) -> pd.DataFrame:
+    """Mean and std over seeds of test accuracy and NLL at chosen label counts, per batch size and algorithm.
+
+    A fraction f picks the recorded label count nearest to initial + f * (last - initial), where initial and
+    last are the smallest and largest counts the runs of that batch size record. The std is the population
+    std (ddof = 0) as in the seed's plots, so a single seed gives 0, not NaN.
+    """
+    rows = []
+    for batch_size, per_batch in runs.groupby("batch_size", sort=True):
+        recorded = sorted(per_batch["labelled"].unique().tolist())
+        first, last = recorded[0], recorded[-1]
+        chosen = {}
+        for fraction in sorted(label_fractions):
+            chosen.setdefault(_nearest_recorded(recorded, first + fraction * (last - first)), fraction)
+        for algorithm, per_alg in per_batch.groupby("algorithm", sort=False):
+            for labelled, fraction in chosen.items():
+                at = per_alg[per_alg["labelled"] == labelled]
+                if at.empty:
+                    continue
+                rows.append(
+                    {
+                        "batch_size": batch_size,
+                        "algorithm": algorithm,
+                        "fraction": fraction,
+                        "labelled": labelled,
+                        "accuracy_mean": at["test_accuracy"].mean(),
+                        "accuracy_std": at["test_accuracy"].std(ddof=0),
+                        "nll_mean": at["test_nll"].mean(),
+                        "nll_std": at["test_nll"].std(ddof=0),
+                        "seeds": at["seed"].nunique(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _markdown(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_accuracy_table(final: pd.DataFrame) -> str:
+    """Accuracy (%) mean +/- std over seeds: one table per batch size, algorithms as rows, label counts as columns."""
+    sections = []
+    for batch_size, per_batch in final.groupby("batch_size", sort=True):
+        counts = sorted(per_batch["labelled"].unique().tolist())
+        body = []
+        for algorithm, per_alg in per_batch.groupby("algorithm", sort=False):
+            cells = {row.labelled: f"{row.accuracy_mean:.2f} ± {row.accuracy_std:.2f}" for row in per_alg.itertuples()}
+            body.append([algorithm, *(cells.get(count, "") for count in counts)])
+        seeds = int(per_batch["seeds"].max())
+        sections.append(
+            f"Batch size {batch_size}: test accuracy (%), mean ± std over {seeds} seed{'s' * (seeds != 1)}, "
+            "by number of labels\n\n"
+            + _markdown(["algorithm", *(str(count) for count in counts)], body)
+        )
+    return "\n".join(sections)
+
+
+def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Seconds of the first acquisition (the largest pool) per batch size and algorithm, mean/std over seeds.
+
+    The seed's timing table (docs/algorithms.md#protocol) reports exactly this. The first acquisition is the recorded
+    acquisition_seconds of the lowest round that has one.
+    """
+    timed = runs.dropna(subset=["acquisition_seconds"]).sort_values("round")
+    first = timed.groupby(list(RUN_KEY_COLUMNS), sort=False).head(1)
+    table = (
+        first.groupby(["batch_size", "algorithm"], sort=False)["acquisition_seconds"]
+        .agg(seconds_mean="mean", seconds_std=lambda s: s.std(ddof=0), seeds="count")
+        .reset_index()
+    )
+    return table.sort_values(["batch_size", "seconds_mean"], ascending=[True, False], ignore_index=True)
+
+
+def batch_diagnostics_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Batch quality per batch size and algorithm, mean and standard error over seeds of per-run values:
+    the mean joint MI of its acquired batches (nats), the mean redundancy joint MI / sum of the picks' BALD (1 for
+    independent picks, lower when picks share information), the copies acquired over the run (repeated datasets)
+    and the picks made at a non-positive gain over the run (LBB/PLBB). Blank where a column does not apply."""
+    acquired = runs[runs["acquired_indices"].astype(str).str.strip() != ""].copy()
+    acquired["redundancy"] = acquired["batch_joint_mi"] / acquired["batch_sum_bald"]
+    per_run = acquired.groupby(list(RUN_KEY_COLUMNS), sort=False).agg(
+        joint_mi=("batch_joint_mi", "mean"), redundancy=("redundancy", "mean"),
+        copies=("batch_copies", lambda s: s.sum(min_count=1)),
+        nonpositive_gains=("batch_nonpositive_gains", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    rows = []
+    for (batch_size, algorithm), group in per_run.groupby(["batch_size", "algorithm"], sort=False):
+        row = {"batch_size": batch_size, "algorithm": algorithm, "seeds": group["seed"].nunique()}
+        for column in ("joint_mi", "redundancy", "copies", "nonpositive_gains"):
+            values = group[column].dropna()
+            row[f"{column}_mean"] = values.mean() if len(values) else float("nan")
+            row[f"{column}_se"] = values.std(ddof=1) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def markdown_diagnostics_table(table: pd.DataFrame) -> str:
+    """The batch-quality table as markdown: mean ± standard error over seeds, blank where a column does not apply."""
+
+    def cell(row: Any, column: str, digits: int) -> str:
+        mean, se = getattr(row, f"{column}_mean"), getattr(row, f"{column}_se")
+        if pd.isna(mean):
+            return ""
+        return f"{mean:.{digits}f}" + ("" if pd.isna(se) else f" ± {se:.{digits}f}")
+
+    sections = []
+    for batch_size, per_batch in table.groupby("batch_size", sort=True):
+        body = [[row.algorithm, cell(row, "joint_mi", 3), cell(row, "redundancy", 3), cell(row, "copies", 1),
+                 cell(row, "nonpositive_gains", 1), str(row.seeds)] for row in per_batch.itertuples()]
+        sections.append(
+            f"Batch size {batch_size}: quality of the acquired batches, mean ± standard error over seeds\n\n"
+            + _markdown(["algorithm", "joint MI per batch (nats)", "joint MI / sum BALD", "copies per run",
+                         "non-positive gains per run", "seeds"], body))
+    return "\n".join(sections)

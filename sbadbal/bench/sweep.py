@@ -1,0 +1,63 @@
+"""The acquisition timing benchmark: every algorithm at every (pool size, batch size), and its Markdown table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from sbadbal.analysis.tables import _markdown
+
+
+def sweep_acquisition_timing(
+    log_probs_N_K_C,
+    *,
+    algorithms: list[str],
+    batch_sizes: list[int],
+    pool_sizes: list[int],
+    repeats: int,
+    seed: int,
+    algorithm_params: Mapping[str, Mapping[str, Any]] | None = None,
+    bases: Mapping[str, str] | None = None,
+    time_fn: Callable[..., Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Acquisition time of every algorithm at every (pool size, batch size), on prefixes of one scored pool.
+
+    Pool sizes are prefixes of `log_probs_N_K_C` (shuffle it first, e.g. with nested_pool_subset); cases with
+    batch size >= pool size are skipped. `algorithms` may be display names (variants): `bases` maps each to
+    the registry algorithm that runs it (default: the name itself). `time_fn` defaults to sbadbal.bench.timing.time_acquisition.
+    """
+    if time_fn is None:
+        from sbadbal.bench.timing import time_acquisition as time_fn
+    algorithm_params = algorithm_params or {}
+    if max(pool_sizes) > log_probs_N_K_C.shape[0]:
+        raise ValueError(f"pool size {max(pool_sizes)} exceeds the {log_probs_N_K_C.shape[0]} pool points given")
+    rows = []
+    for pool_size in sorted(pool_sizes):
+        for batch_size in sorted(batch_sizes):
+            if batch_size >= pool_size:
+                continue
+            for algorithm in algorithms:
+                result = time_fn(
+                    (bases or {}).get(algorithm, algorithm),
+                    log_probs_N_K_C[:pool_size],
+                    batch_size,
+                    repeats=repeats,
+                    seed=seed,
+                    params=dict(algorithm_params.get(algorithm, {})) or None,
+                )
+                rows.append({**dict(result), "algorithm": algorithm, "batch_size": batch_size, "N": pool_size})
+    return pd.DataFrame(rows)
+
+
+def markdown_timing_table(timings: pd.DataFrame) -> str:
+    """Median seconds per algorithm (rows) and (pool size, batch size) (columns), like the seed's table."""
+    cases = timings[["N", "batch_size"]].drop_duplicates().sort_values(["N", "batch_size"])
+    header = ["algorithm", *(f"N={n}, b={b}" for n, b in cases.itertuples(index=False))]
+    body = []
+    for algorithm, per_alg in timings.groupby("algorithm", sort=False):
+        cells = {(row.N, row.batch_size): f"{row.median_seconds:.4g}" for row in per_alg.itertuples()}
+        body.append([algorithm, *(cells.get(case, "") for case in cases.itertuples(index=False))])
+    device = ", ".join(sorted(timings["device"].astype(str).unique())) if "device" in timings else "unknown"
+    return f"Acquisition time (median seconds) on {device}\n\n" + _markdown(header, body)

