@@ -24,7 +24,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch  # noqa: E402
 
-from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, validate_params  # noqa: E402
+from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, function_of, validate_params  # noqa: E402
 from sbadbal.bench.timing import measure_call, memory_method, time_acquisition  # noqa: E402
 from sbadbal.engine.devices import device_name, resolve_device  # noqa: E402
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in functions:
         params = {key: value for key, value in all_params.items() if key in validate_params(name, {})}
-        ours = time_acquisition(name, log_probs, args.b, repeats=args.repeats, seed=args.seed, params=params, **chunk)
+        ours = time_acquisition(function_of(name), log_probs, args.b, repeats=args.repeats, seed=args.seed, params=params, **chunk)
         row = dict(ours, reference=None, reference_seconds=None, reference_peak_memory_bytes=None, speedup=None, picks_agree=None)
         if args.reference and name in REFERENCED:
             label, seconds, peak, reference_indices = time_reference(

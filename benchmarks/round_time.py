@@ -22,9 +22,13 @@ from pathlib import Path
 import torch
 
 from sbadbal.data import prepare_dataset
-from sbadbal.engine.loop import derived_generator, initial_sets, RunSpec
-from sbadbal.engine.training import IterationsProtocol, train_posterior
+from sbadbal.config import run_from_mapping
+from sbadbal.engine.protocols import IterationsProtocol
+from sbadbal.engine.seeds import derived_generator
+from sbadbal.engine.state import initial_sets
+from sbadbal.engine.training import train_posterior
 from sbadbal.models.posterior import accuracy_and_nll, build_posterior, predict_log_probs
+from sbadbal.models.records import architecture
 
 
 def _seconds(function, repeats: int = 1):
@@ -56,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     data = prepare_dataset("MNIST5K")
     experiment = {"dataset": "MNIST5K", "model": "mnist_cnn", "initial_size": 20, "budget": 30}
-    spec = RunSpec.from_experiment(experiment, algorithm="BALD", batch_size=args.batch_size, seed=args.seed)
+    spec = run_from_mapping(experiment, algorithm="BALD", batch_size=args.batch_size, seed=args.seed)
     labelled, _ = initial_sets(data, spec)
     pool_P = torch.tensor(sorted(set(range(data.num_train)) - set(labelled)))
     subset_S = pool_P[torch.randperm(len(pool_P), generator=torch.Generator().manual_seed(0))[: args.pool_subset].sort().values]
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     posterior = None
     for draws in args.train_draws:
-        candidate = build_posterior("mnist_cnn", method="mc_dropout", num_classes=10, input_shape=data.input_shape, seeds=[1])
+        candidate = build_posterior(architecture("mnist_cnn"), method="mc_dropout", num_classes=10, input_shape=data.input_shape, seeds=[1])
         protocol = IterationsProtocol(iterations=draws)
         seconds, _ = _seconds(lambda: train_posterior(candidate, data, labelled, protocol, seeds=[2]))
         log_probs = predict_log_probs(candidate, data.test_inputs, data.num_test, num_samples=args.k_test,

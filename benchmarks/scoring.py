@@ -80,12 +80,13 @@ def measure_cell(cell: dict) -> dict:
 
     from sbadbal.data import load_prepared
     from sbadbal.models.posterior import build_posterior, predict_log_probs
+    from sbadbal.models.records import architecture
 
     torch.set_num_threads(cell["threads"])
     prepared = load_prepared(cell["prepared"])
     pool_P = torch.load(cell["pool"])[: cell["points"]]
     device = torch.device(cell["device"])
-    posterior = build_posterior("mnist_cnn", method="mc_dropout", num_classes=prepared.num_classes,
+    posterior = build_posterior(architecture("mnist_cnn"), method="mc_dropout", num_classes=prepared.num_classes,
                                 input_shape=prepared.input_shape, seeds=[0]).to(device)
 
     def score(points: int) -> torch.Tensor:
@@ -139,7 +140,8 @@ def prepare_pools(workdir: Path, *, fmnist: bool, mnist5k_points: int) -> list[d
     import torch
 
     from sbadbal.data import DataNotFoundError, prepare_dataset, save_prepared
-    from sbadbal.engine.loop import RunSpec, initial_sets, pool_indices
+    from sbadbal.config import run_from_mapping
+    from sbadbal.engine.state import initial_sets, pool_indices
 
     pools = []
     for name, points in [("MNIST5K", mnist5k_points), ("FMNIST", None)]:
@@ -151,8 +153,7 @@ def prepare_pools(workdir: Path, *, fmnist: bool, mnist5k_points: int) -> list[d
             print(f"skipping {name}: {error}", file=sys.stderr)
             continue
         experiment = {"dataset": name, "model": "mnist_cnn", "initial_size": 20, "budget": 30}
-        labelled, _ = initial_sets(prepared, RunSpec.from_experiment(experiment, algorithm="BALD", batch_size=10,
-                                                                     seed=42))
+        labelled, _ = initial_sets(prepared, run_from_mapping(experiment, algorithm="BALD", batch_size=10, seed=42))
         pool_P = pool_indices(prepared.num_train, set(labelled))
         points = len(pool_P) if points is None else min(points, len(pool_P))
         save_prepared(prepared, workdir / f"{name}.pt")

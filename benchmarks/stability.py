@@ -81,8 +81,8 @@ def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
     import yaml
 
     from sbadbal.analysis.claims import claims_table
-    from sbadbal.config.model import load_config
     from sbadbal.analysis.tables import read_runs_table
+    from sbadbal.config import load_config
 
     config = load_config({**yaml.safe_load((directory / "config.yaml").read_text()), "suite": suite})
     chosen = config.selected_suite()
@@ -98,7 +98,7 @@ def claims_of_arm(directory: Path, suite: str) -> pd.DataFrame:
                       for key in chosen.claims_experiments(experiments)], ignore_index=True)
     bench = chosen.claims_benchmark(benchmarks)
     timings = pd.read_csv(tables / "bench" / bench / "timings.csv") if bench else None
-    declared = chosen.claims.experiments if chosen.claims.experiments is not None else list(chosen.experiments)
+    declared = chosen.claims_declared()
     return claims_table(runs, timings, config.claims.model_dump(), experiments=declared)
 
 

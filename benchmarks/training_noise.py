@@ -59,14 +59,17 @@ def one_fit(task: tuple) -> dict:
     dataset_name, labels, recipe, seed, k_tests, channels_last = task
     import torch
 
-    from sbadbal.engine.loop import balanced_initial_indices, derive_seed, derived_generator
-    from sbadbal.engine.training import IterationsProtocol, train_posterior
+    from sbadbal.engine.protocols import IterationsProtocol
+    from sbadbal.engine.seeds import derive_seed, derived_generator
+    from sbadbal.engine.state import balanced_initial_indices
+    from sbadbal.engine.training import train_posterior
     from sbadbal.models.posterior import accuracy_and_nll, build_posterior, predict_log_probs
+    from sbadbal.models.records import architecture
 
     torch.set_num_threads(1)
     data = _dataset(dataset_name)
     labelled = balanced_initial_indices(data.train_targets, data.num_classes, labels, derived_generator(42, 0, "initial-set"))
-    posterior = build_posterior("mnist_cnn", method="mc_dropout", num_classes=data.num_classes,
+    posterior = build_posterior(architecture("mnist_cnn"), method="mc_dropout", num_classes=data.num_classes,
                                 input_shape=data.input_shape, seeds=[derive_seed(seed, 0, "init/0")])
     start = time.perf_counter()
     train_posterior(posterior, data, labelled, IterationsProtocol(batch_size=64, **recipe),

@@ -1,7 +1,7 @@
 rule run_al:
     input:
         data=prepared_data_of_experiment,
-        sources=run_sources,
+        code=run_code,
     output:
         csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",
         sidecar="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.json",
@@ -25,7 +25,7 @@ rule run_al:
 rule aggregate:
     input:
         runs=experiment_run_csvs,
-        sources=script_sources("aggregate.py"),
+        code=script_code("aggregate.py"),
     output:
         table=report(
             "results/{suite}/tables/{experiment}/runs.csv",

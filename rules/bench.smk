@@ -1,7 +1,7 @@
 rule bench_log_probs:
     input:
         data=prepared_data_of_bench,
-        sources=script_sources("bench_log_probs.py"),
+        code=bench_log_probs_code,
     output:
         "results/{suite}/bench/{bench}/log_probs.pt",
     log:
@@ -25,7 +25,7 @@ rule bench_log_probs:
 rule bench_acquisition:
     input:
         log_probs="results/{suite}/bench/{bench}/log_probs.pt",
-        sources=bench_acquisition_sources,
+        code=bench_acquisition_code,
     output:
         table=report(
             "results/{suite}/bench/{bench}/timings.csv",

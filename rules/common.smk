@@ -1,13 +1,14 @@
-# Paths, targets and input functions. config.yaml is checked, once, by the configuration model
-# (sbadbal/config/model.py); everything imported here is torch-free, so the workflow parses without torch.
+# Paths, targets and input functions. config.yaml is checked, once, by the configuration model (sbadbal/config/);
+# everything imported here is torch-free, so the workflow parses without torch.
 import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from sbadbal.ops.codegraph import PACKAGE_ROOT, library_inputs
-from sbadbal.config.model import ConfigError, load_config
-from sbadbal.data.records import DATASET_NAMES
+from sbadbal.acquisition.records import looks
+from sbadbal.config import REFERENCE_PATH, ConfigError, load_config
+from sbadbal.data.records import DATASET_NAMES, preparation_record
+from sbadbal.ops.codegraph import PACKAGE_ROOT, code_inputs, run_code_inputs
 
 try:
     CONFIG = load_config(config, source=Path((workflow.overwrite_configfiles or ["config.yaml"])[-1]).name)
@@ -37,26 +38,34 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# --- code inputs: the library files each rule's script imports (sbadbal/ops/codegraph.py) -------------------
+# --- code inputs: the library files a job runs (sbadbal/ops/codegraph.py) -------------------------------------
+# A job's code is what its script imports plus the modules its records name (a run's acquisition function and
+# architecture, a dataset's source); records reach jobs as params, so a new record reruns nothing that existed.
 LIBRARY = Path("sbadbal") if Path("sbadbal").is_dir() else PACKAGE_ROOT
+SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
-def script_sources(script):
-    return library_inputs(Path(workflow.basedir) / "scripts" / script, root=LIBRARY)
+def script_code(script, *modules):
+    return [str(path) for path in code_inputs(SCRIPTS / script, *modules, root=LIBRARY)]
 
 
-def algorithm_sources(names):
-    """The acquisition code of algorithms or variants: a variant's is its registry algorithm's."""
-    return library_inputs(*(LIBRARY / CONFIG.algorithm_module(name) for name in names), root=LIBRARY)
+def run_code(wildcards):
+    """run_al's imports, the run's acquisition module and its architecture module: lbb.py reruns LBB runs only."""
+    return [str(path) for path in run_code_inputs(experiment_run(wildcards), entry=SCRIPTS / "run_al.py", root=LIBRARY)]
 
 
-def run_sources(wildcards):
-    """run_al's imports plus the run's acquisition function (its module's imports): lbb.py reruns LBB runs only."""
-    return script_sources("run_al.py") + algorithm_sources([wildcards.alg])
+def prepare_code(wildcards):
+    """prepare_data's imports and the dataset's source module: editing idx.py re-prepares the IDX datasets only."""
+    return script_code("prepare_data.py", preparation_record(wildcards.dataset)["source"]["module"])
 
 
-def bench_acquisition_sources(wildcards):
-    return script_sources("bench_acquisition.py") + algorithm_sources(BENCHMARKS[wildcards.bench].algorithms)
+def bench_log_probs_code(wildcards):
+    return script_code("bench_log_probs.py", SUITE.benchmark_run(wildcards.bench).architecture["module"])
+
+
+def bench_acquisition_code(wildcards):
+    acquisition = BENCHMARKS[wildcards.bench].timing_settings()["acquisition"]
+    return script_code("bench_acquisition.py", *sorted({record["module"] for record in acquisition.values()}))
 
 
 # --- paths and targets ----------------------------------------------------------------------------------
@@ -114,13 +123,23 @@ def prepare_settings(wildcards):
     return SUITE.preparation(wildcards.dataset, CONFIG.data.root)
 
 
+def dataset_record(wildcards):
+    """The dataset's spec and its source's module and options (sbadbal/data/records.py)."""
+    return preparation_record(wildcards.dataset)
+
+
 def local_source_files(wildcards):
     return SUITE.local_files(wildcards.dataset)
 
 
+def experiment_run(wildcards):
+    return EXPERIMENTS[wildcards.experiment].run(wildcards.alg, wildcards.batch_size, wildcards.seed)
+
+
 def run_spec(wildcards):
-    """The run's full spec (settings, algorithm, parameters, display name): a change of any of it reruns it."""
-    return EXPERIMENTS[wildcards.experiment].run(wildcards.alg, wildcards.batch_size, wildcards.seed).to_config()
+    """The run's full spec (settings, algorithm and model records, parameters, display name): a change of any of
+    it reruns it."""
+    return experiment_run(wildcards).to_config()
 
 
 def prepared_data_of_experiment(wildcards):
@@ -170,22 +189,25 @@ def experiment_figure(wildcards):
     """Title, caption facts and styles of an experiment's figures; the published points it is compared with."""
     experiment = EXPERIMENTS[wildcards.experiment]
     k = experiment.uncertainty.k_acquisition if experiment.uncertainty.method == "mc_dropout" else None
+    bases = {n: experiment.choice(n).algorithm for n in experiment.algorithm_names}
     return {
         "title": experiment.description or wildcards.experiment,
         "k": k,
-        "bases": {n: experiment.choice(n).algorithm for n in experiment.algorithm_names},
+        "bases": bases,
+        "looks": looks(bases.values()),
         "references": list(experiment.references),
     }
 
 
 def bench_figure(wildcards):
     bench = BENCHMARKS[wildcards.bench]
-    return {"title": bench.description or wildcards.bench, "bases": bench.timing_settings()["bases"]}
+    bases = bench.timing_settings()["bases"]
+    return {"title": bench.description or wildcards.bench, "bases": bases, "looks": looks(bases.values())}
 
 
 def reference_file(references):
     """The published-numbers file as an input when references are named (an edit of it redoes the comparisons)."""
-    return [str(Path(workflow.basedir) / "references" / "original_repository.yaml")] if references else []
+    return [str(Path(workflow.basedir) / REFERENCE_PATH)] if references else []
 
 
 def experiment_references_file(wildcards):
@@ -215,4 +237,12 @@ CLAIMS_BENCHMARK = SUITE.claims_benchmark(BENCHMARKS)
 
 
 def claims_settings(wildcards):
-    return {"experiments": CLAIMS_EXPERIMENTS, "benchmark": CLAIMS_BENCHMARK, "parameters": CONFIG.claims.model_dump()}
+    """The runs tables and benchmark the claims read, the experiments they rest on, why any of those does not run
+    here, and the decision rules."""
+    return {
+        "experiments": CLAIMS_EXPERIMENTS,
+        "benchmark": CLAIMS_BENCHMARK,
+        "declared": SUITE.claims_declared(),
+        "not_run": SUITE.claims_not_run(EXPERIMENTS, BENCHMARKS),
+        "parameters": CONFIG.claims.model_dump(),
+    }

@@ -1,6 +1,6 @@
 rule prepare_data:
     input:
-        sources=script_sources("prepare_data.py"),
+        code=prepare_code,
         local_files=local_source_files,
     output:
         "results/{suite}/data/{dataset}.pt",
@@ -16,5 +16,6 @@ rule prepare_data:
         runtime=doubling_on_retry(120),
     params:
         settings=prepare_settings,
+        dataset=dataset_record,
     script:
         "../scripts/prepare_data.py"

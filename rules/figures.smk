@@ -2,7 +2,7 @@ rule plot_curves:
     input:
         runs="results/{suite}/tables/{experiment}/runs.csv",
         references=experiment_references_file,
-        sources=script_sources("plot_curves.py"),
+        code=script_code("plot_curves.py"),
     output:
         pdf="results/{suite}/figures/{experiment}/accuracy_b{batch_size}.pdf",
         png=report(
@@ -28,7 +28,7 @@ rule plot_curves:
 rule plot_diagnostics:
     input:
         runs="results/{suite}/tables/{experiment}/runs.csv",
-        sources=script_sources("plot_diagnostics.py"),
+        code=script_code("plot_diagnostics.py"),
     output:
         pdf="results/{suite}/figures/{experiment}/diagnostics_b{batch_size}.pdf",
         png=report(
@@ -54,7 +54,7 @@ rule plot_diagnostics:
 rule plot_bench:
     input:
         table="results/{suite}/bench/{bench}/timings.csv",
-        sources=script_sources("plot_bench.py"),
+        code=script_code("plot_bench.py"),
     output:
         pdf="results/{suite}/bench/{bench}/timing.pdf",
         png=report(
@@ -82,7 +82,7 @@ rule claims:
         timings=expand(
             "results/{{suite}}/bench/{bench}/timings.csv", bench=[CLAIMS_BENCHMARK] if CLAIMS_BENCHMARK else []
         ),
-        sources=script_sources("claims.py"),
+        code=script_code("claims.py"),
     output:
         table="results/{suite}/tables/claims.csv",
         markdown=report(
@@ -108,7 +108,7 @@ rule compare_references:
         runs=["results/{suite}/tables/{experiment}/runs.csv"],
         timings=bench_of_experiment_timings,
         references=experiment_references_file,
-        sources=script_sources("compare_references.py"),
+        code=script_code("compare_references.py"),
     output:
         table="results/{suite}/tables/{experiment}/reference_comparison.csv",
         markdown=report(
@@ -134,7 +134,7 @@ rule compare_bench_references:
         runs=[],
         timings=["results/{suite}/bench/{bench}/timings.csv"],
         references=bench_references_file,
-        sources=script_sources("compare_references.py"),
+        code=script_code("compare_references.py"),
     output:
         table="results/{suite}/bench/{bench}/reference_comparison.csv",
         markdown=report(

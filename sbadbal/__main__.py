@@ -8,7 +8,7 @@
 
 `--experiment` is a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
 path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML). The
-experiment is checked by the workflow's configuration model (sbadbal/config/model.py) and the run is the same RunSpec
+experiment is checked by the workflow's configuration model (sbadbal/config/) and the run is the same RunSpec
 the workflow runs: a key `suites.<suite>.experiments.<name>` of config.yaml brings the suite's dataset settings
 and the file's variants. Without `--prepared`, the dataset is prepared in memory (`--data-dir`, `--download`).
 """
@@ -76,7 +76,7 @@ def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str
 
     A key `suites.<suite>.experiments.<name>` of a config file validates the whole file, so the suite's dataset
     settings (repeats, options) and the file's variants apply; any other key (or none) is one experiment."""
-    from sbadbal.config.model import experiment_from_mapping, load_config
+    from sbadbal.config import experiment_from_mapping, load_config
 
     raw, parts = _load_raw(path, key, overrides)
     source = Path(path).name if path else "--set"
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.prepared is not None:
         prepared: Any = args.prepared
     else:
-        from sbadbal.data.prepare import prepare_dataset
+        from sbadbal.data.registry import prepare_dataset
 
         # The suite's preparation settings (RMNIST5K's repeats, AG News's files), as the workflow prepares it.
         settings = suite.preparation(spec.dataset, data_root) if suite is not None else {"options": {}}
@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from sbadbal.data.prepare import prepare_dataset
+    from sbadbal.data.registry import prepare_dataset
     from sbadbal.data.store import save_prepared
 
     options = dict(_pairs(args.option, "--option"))

@@ -9,10 +9,10 @@ logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from sbadbal.data.store import load_prepared  # noqa: E402
-from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.bench.log_probs import nested_pool_subset, trained_pool_log_probs  # noqa: E402
-from sbadbal.config.model import RunSpec  # noqa: E402
+from sbadbal.data.store import load_prepared  # noqa: E402
+from sbadbal.engine.spec import RunSpec  # noqa: E402
+from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.runs.writers import write_atomically  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.

@@ -13,7 +13,8 @@ from sbadbal.analysis.plots import plot_acquisition_timing, save_figure  # noqa:
 
 figure_settings = snakemake.params.figure
 figure = plot_acquisition_timing(pd.read_csv(snakemake.input.table), style=snakemake.params.plots,
-                                 title=figure_settings["title"], bases=figure_settings["bases"])
+                                 title=figure_settings["title"], bases=figure_settings["bases"],
+                                 registered=figure_settings["looks"])
 outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
 save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
 logger.info("wrote %s", ", ".join(outputs))

@@ -24,6 +24,7 @@ figure = plot_accuracy_curves(
     title=figure_settings["title"],
     k=figure_settings["k"],
     bases=figure_settings["bases"],
+    registered=figure_settings["looks"],
     reference_points=points,
     style=snakemake.params.plots,
 )

@@ -19,6 +19,7 @@ figure = plot_batch_diagnostics(
     title=figure_settings["title"],
     k=figure_settings["k"],
     bases=figure_settings["bases"],
+    registered=figure_settings["looks"],
     style=snakemake.params.plots,
 )
 outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)

@@ -7,13 +7,14 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 
 logger = log_to(snakemake.log[0])
 
-from sbadbal.data.prepare import prepare_dataset  # noqa: E402
-from sbadbal.data.store import save_prepared  # noqa: E402  (after the log redirect: import noise goes to the log)
+# After the log redirect: import noise goes to the log.
+from sbadbal.data.prepare import prepare  # noqa: E402
+from sbadbal.data.store import save_prepared  # noqa: E402
 
 settings = snakemake.params.settings
 logger.info("preparing %s with %s", snakemake.wildcards.dataset, settings)
-prepared = prepare_dataset(
-    snakemake.wildcards.dataset,
+prepared = prepare(
+    snakemake.params.dataset,
     data_dir=settings["data_dir"],
     download=settings["download"],
     repeats=settings["repeats"],

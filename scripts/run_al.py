@@ -9,9 +9,9 @@ logger = log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
-from sbadbal.config.model import RunSpec  # noqa: E402
 from sbadbal.engine.loop import run_to_files  # noqa: E402
+from sbadbal.engine.spec import RunSpec  # noqa: E402
+from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.ops.progress import round_reporter, total_rounds  # noqa: E402
 
 # Jobs share the machine: torch must use the cores Snakemake gave this job, not every core.
@@ -32,6 +32,7 @@ with pin_job_to_free_gpu(logger=logger):
         sidecar_path=snakemake.output.sidecar,
         device="auto",
         progress=reporter,
+        code_files=snakemake.input.code,  # the rule's code inputs: the checkpoint's code fingerprint
     )
     reporter.close()
     logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])

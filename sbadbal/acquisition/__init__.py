@@ -4,8 +4,8 @@ Every function is pure: it reads `log_probs_N_K_C` (float64 or float32, on CPU o
 tensor's dtype and device) and returns a CandidateBatch of pool indices in selection order with their scores.
 Pick by name through `acquire`; stochastic functions need an explicit CPU `torch.Generator`.
 
-Names are loaded lazily (PEP 562), so that `sbadbal.acquisition.records` (names and parameters, what the workflow
-reads when it parses) can be imported without torch.
+Names are loaded lazily (PEP 562), so that `sbadbal.acquisition.records` (names and parameters, what the
+workflow reads when it parses) can be imported without torch.
 """
 
 from sbadbal._lazy import lazy_exports
@@ -15,15 +15,15 @@ from sbadbal._lazy import lazy_exports
 _EXPORTS = {
     "ALGORITHMS": "registry",
     "ALGORITHM_NAMES": "records",
-    "DEFAULT_CHUNK_SIZE": "registry",
-    "AlgorithmSpec": "registry",
+    "DEFAULT_CHUNK_SIZE": "function",
+    "AcquisitionFunction": "function",
     "AlgorithmRecord": "records",
     "CandidateBatch": "candidate",
     "acquire": "registry",
     "algorithm_defaults": "records",
     "canonical_name": "records",
+    "function_of": "registry",
     "is_stochastic": "records",
-    "source_files": "registry",
     "validate_params": "records",
 }
 

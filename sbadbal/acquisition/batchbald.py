@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from ..engine.devices import progress as progress_bar
+from ..ops.progress import progress_bar
 from .candidate import CandidateBatch
-from .joint import (  # noqa: F401  (uses_sampled_regime is also imported from here)
-    extend_exact_joint,
-    joint_entropies,
-    probs_K_NC,
-    sample_joint,
-    uses_sampled_regime,
-)
+from .joint import JointEntropy, probs_K_NC, uses_sampled_regime
 from .scores import point_uncertainty
 from .validation import require_generator
 
@@ -45,27 +39,16 @@ def get_batchbald_batch(
             )
     conditional_entropies_N = point_uncertainty(log_probs_N_K_C, chunk_size).expected_conditional_entropy_N
     probs = probs_K_NC(log_probs_N_K_C, chunk_size)
-    joint_probs_M_K = torch.ones((1, K), dtype=log_probs_N_K_C.dtype, device=log_probs_N_K_C.device)
-    importance_weights_M = None
+    # Re-sampled from scratch for every new batch size once sampled, as the reference does.
+    joint = JointEntropy(C, num_samples, log_probs_N_K_C, generator)
     selected_mask_N = torch.zeros(N, dtype=torch.bool, device=log_probs_N_K_C.device)
     indices: list[int] = []
     scores: list[float] = []
     selected_conditional_entropy = 0.0
     for step in progress_bar(range(batch_size), total=batch_size, desc="BatchBALD", enabled=progress):
         if step > 0:
-            latest = indices[-1]
-            if C ** step <= num_samples:
-                joint_probs_M_K = extend_exact_joint(joint_probs_M_K, probs.view(K, N, C)[:, latest])
-            else:
-                # Re-sampled from scratch for every new batch size, as the reference does.
-                joint_probs_M_K = sample_joint(log_probs_N_K_C[indices], num_samples, generator)
-                proposal_M = joint_probs_M_K.mean(dim=1)
-                # A sample whose joint probability underflowed to 0 (long batches, float32) contributes P = 0 for every
-                # candidate; weight 0 instead of 1/0 keeps the estimate free of 0 * inf = NaN.
-                importance_weights_M = torch.where(
-                    proposal_M > 0, 1.0 / (proposal_M * joint_probs_M_K.shape[0]), torch.zeros_like(proposal_M)
-                )
-        scores_N = joint_entropies(joint_probs_M_K, probs, C, chunk_size, importance_weights_M)
+            joint.add(log_probs_N_K_C[indices], probs.view(K, N, C)[:, indices[-1]])
+        scores_N = joint.entropies(probs, chunk_size)
         scores_N -= conditional_entropies_N + selected_conditional_entropy
         scores_N[selected_mask_N] = -torch.inf
         # argmax, not max(dim=0): the latter was measured at ~10 ms per call on CPU in this torch build.

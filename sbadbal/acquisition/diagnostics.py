@@ -5,14 +5,15 @@ selection order) under the K posterior samples that scored the pool:
 
 - batch_joint_mi = I(y_B; theta) = H(y_B) - sum_{s in B} E_k H(y_s | theta_k)  (labels independent given theta),
   with H(y_B) exact while C^(|B|-1) <= num_samples and importance-sampled beyond, by BatchBALD's own machinery
-  (sbadbal.acquisition.batchbald), so a BatchBALD batch's value is its last greedy score;
+  (sbadbal.acquisition.joint.JointEntropy), so a BatchBALD batch's value is its last greedy score;
 - batch_sum_bald = sum_{s in B} I(y_s; theta). I(y_B; theta) <= sum BALD, with equality for independent labels, so
   batch_joint_mi / batch_sum_bald in (0, 1] measures how little of the batch is redundant;
 - batch_copies: on repeated datasets, the picks that add no new base point (a copy of a labelled point or of an
   earlier pick of the same batch);
-- batch_nonpositive_gains: for algorithms whose scores are greedy gains at pick time (LBB, PLBB and their
-  pair_weight variants: CandidateBatch.scores[t] = BALD(j_t) - w * sum_{i picked before} I(y_i; y_{j_t})), the picks
-  whose gain was <= 0, i.e. made although the objective said they did not help.
+- batch_nonpositive_gains: for algorithms whose scores are greedy gains at pick time (their record says
+  scores_are_gains: LBB, PLBB and their pair_weight variants, CandidateBatch.scores[t] = BALD(j_t) - w * sum_{i
+  picked before} I(y_i; y_{j_t})), the picks whose gain was <= 0, i.e. made although the objective said they did not
+  help.
 """
 
 from __future__ import annotations
@@ -23,12 +24,8 @@ from typing import Any
 
 import torch
 
-from .joint import extend_exact_joint, joint_entropies, probs_K_NC, sample_joint
+from .joint import JointEntropy, probs_K_NC
 from .scores import point_uncertainty
-from .records import RECORDS_BY_NAME, canonical_name
-from sbadbal.runs.writers import DIAGNOSTIC_COLUMNS  # noqa: F401  (the columns batch_diagnostics returns)
-
-# The diagnostics' column names in the runs table, in order.
 
 # Enumerate while the first |B|-1 labels have at most this many joint configurations (as BatchBALD's num_samples);
 # beyond, draw this many configurations. Exact at C = 10 up to b = 5; sampled with standard error of a few 0.01
@@ -36,12 +33,6 @@ from sbadbal.runs.writers import DIAGNOSTIC_COLUMNS  # noqa: F401  (the columns 
 DEFAULT_NUM_SAMPLES = 10_000
 # The importance samples are drawn from a generator seeded with this, so a diagnostic is a function of its inputs.
 DEFAULT_SAMPLE_SEED = 0
-
-# Functions whose CandidateBatch.scores are the greedy gain of each pick at the time it was picked.
-# By record, not by importing lbb.py: a run's code inputs follow its imports (sbadbal/ops/codegraph.py), and an edit of
-# lbb.py must not rerun the BALD runs.
-GAIN_SCORED_FUNCTIONS = (("lbb", "get_lbb_batch"), ("lbb", "get_plbb_batch"))
-
 
 def joint_entropy_of_batch(
     log_probs_B_K_C: torch.Tensor, *, num_samples: int = DEFAULT_NUM_SAMPLES, seed: int = DEFAULT_SAMPLE_SEED
@@ -58,23 +49,9 @@ def joint_entropy_of_batch(
     B, K, C = log_probs_B_K_C.shape
     if B == 0:
         return 0.0
-    head_S_K_C, last_1_K_C = log_probs_B_K_C[:-1], log_probs_B_K_C[-1:]
-    importance_weights_M = None
-    if C ** (B - 1) <= num_samples:
-        joint_probs_M_K = torch.ones((1, K), dtype=log_probs_B_K_C.dtype, device=log_probs_B_K_C.device)
-        for s in range(B - 1):
-            joint_probs_M_K = extend_exact_joint(joint_probs_M_K, head_S_K_C[s].exp())
-    else:
-        if num_samples < K:
-            raise ValueError(f"num_samples = {num_samples} must be >= K = {K} to sample joint configurations")
-        joint_probs_M_K = sample_joint(head_S_K_C, num_samples, torch.Generator().manual_seed(seed))
-        proposal_M = joint_probs_M_K.mean(dim=1)
-        # As BatchBALD: an underflowed configuration contributes nothing rather than 0 * inf.
-        importance_weights_M = torch.where(
-            proposal_M > 0, 1.0 / (proposal_M * joint_probs_M_K.shape[0]), torch.zeros_like(proposal_M)
-        )
-    entropy_1 = joint_entropies(joint_probs_M_K, probs_K_NC(last_1_K_C, 1), C, 1, importance_weights_M)
-    return float(entropy_1[0])
+    joint = JointEntropy(C, num_samples, log_probs_B_K_C, torch.Generator().manual_seed(seed))
+    joint.condition_on(log_probs_B_K_C[:-1])
+    return float(joint.entropies(probs_K_NC(log_probs_B_K_C[-1:], 1), 1)[0])
 
 
 def batch_joint_mi(
@@ -117,12 +94,6 @@ def batch_copies(pick_base_indices: Sequence[int], labelled_base_indices: Sequen
     return copies
 
 
-def scores_are_gains(algorithm: str) -> bool:
-    """Whether the named algorithm's CandidateBatch.scores are greedy gains at pick time (LBB, PLBB)."""
-    record = RECORDS_BY_NAME[canonical_name(algorithm)]
-    return (record.module, record.function_name) in GAIN_SCORED_FUNCTIONS
-
-
 def batch_nonpositive_gains(gains: Sequence[float]) -> int:
     """Picks made at a gain <= 0 (the objective said the pick did not add information)."""
     return sum(1 for gain in gains if gain <= 0)
@@ -132,17 +103,17 @@ def batch_diagnostics(
     log_probs_P_K_C: torch.Tensor,
     picks: Sequence[int],
     *,
-    algorithm: str,
+    scores_are_gains: bool,
     scores: Sequence[float] | None = None,
     pick_base_indices: Sequence[int] | None = None,
     labelled_base_indices: Sequence[int] | None = None,
     num_samples: int = DEFAULT_NUM_SAMPLES,
     seed: int = DEFAULT_SAMPLE_SEED,
 ) -> dict[str, Any]:
-    """The four DIAGNOSTIC_COLUMNS of one acquired batch.
+    """The four diagnostic columns of one acquired batch (sbadbal/runs/schema.py).
 
     log_probs_P_K_C: the scored pool; picks: positions in it, in selection order (CandidateBatch.indices);
-    algorithm: the registry name the batch was acquired with (its base name for a named variant); scores:
+    scores_are_gains: whether the acquisition function's scores are greedy gains (its record says); scores:
     CandidateBatch.scores; pick_base_indices / labelled_base_indices: base indices (base_indices) of the picks and
     of every point labelled before this batch, on repeated datasets only. Not applicable is None for batch_copies
     (dataset not repeated) and batch_nonpositive_gains (scores are not gains); an empty batch has NaN MI values.
@@ -150,7 +121,7 @@ def batch_diagnostics(
     if len(picks) == 0:
         return {"batch_joint_mi": math.nan, "batch_sum_bald": math.nan, "batch_copies": None,
                 "batch_nonpositive_gains": None}
-    gains_apply = scores is not None and scores_are_gains(algorithm)
+    gains_apply = scores is not None and scores_are_gains
     copies_apply = pick_base_indices is not None and labelled_base_indices is not None
     return {
         "batch_joint_mi": batch_joint_mi(log_probs_P_K_C, picks, num_samples=num_samples, seed=seed),

@@ -1,5 +1,6 @@
-"""Joint entropies of label configurations under K posterior samples: the machinery BatchBALD greedily maximises
-and the batch diagnostics (sbadbal/acquisition/diagnostics.py) evaluate.
+"""Joint entropies of label configurations under K posterior samples: what BatchBALD greedily maximises and the
+batch diagnostics (sbadbal/acquisition/diagnostics.py) evaluate, behind one object, `JointEntropy`, that decides
+between exact enumeration and importance sampling.
 
 Its own module so that the diagnostics, which every run computes, do not depend on BatchBALD's greedy loop: an edit
 of batchbald.py reruns the BatchBALD runs only (a run's code inputs follow its imports, sbadbal/ops/codegraph.py).
@@ -80,3 +81,61 @@ def joint_entropies(
             nats_nC = importance_weights_M @ nats_M_nC
         entropies_N[start:end] = -nats_nC.view(end - start, num_classes).sum(dim=1)
     return entropies_N
+
+
+class JointEntropy:
+    """H(y_S, y_n) of a set S of chosen points and each candidate n, under the K posterior samples.
+
+    The labels of S are enumerated (all C^|S| configurations, J[m, k] = prod_{s in S} p[s, k, y_s^(m)]) while
+    C^|S| <= num_samples; beyond, K * (num_samples // K) label vectors are drawn from the posterior predictive
+    q(m) = (1/K) sum_k J[m, k] (`sample_joint`, on `generator`) and the sum over configurations is weighted by
+    1 / (M q(m)): importance-sampled, unbiased. A candidate's C classes are always summed exactly.
+
+    `add` grows S by one point (BatchBALD's greedy steps: the exact table is extended, a sampled one drawn afresh
+    for the new S); `condition_on` sets S at once (one batch's diagnostics: sampled once when S is too large).
+    """
+
+    def __init__(self, num_classes: int, num_samples: int, like_N_K_C: torch.Tensor,
+                 generator: torch.Generator | None = None) -> None:
+        # like_N_K_C: any log-probabilities of the pool, for K, dtype and device.
+        self.num_classes, self.num_samples, self.generator = num_classes, num_samples, generator
+        self._joint_M_K = torch.ones((1, like_N_K_C.shape[1]), dtype=like_N_K_C.dtype, device=like_N_K_C.device)
+        self._weights_M: torch.Tensor | None = None
+
+    def sampled(self, size: int) -> bool:
+        """Whether a set of `size` points is importance-sampled rather than enumerated."""
+        return self.num_classes ** size > self.num_samples
+
+    def add(self, chosen_S_K_C: torch.Tensor, newest_probs_K_C: torch.Tensor) -> None:
+        """S becomes the points of `chosen_S_K_C` (log-probabilities, the newest last, whose probabilities are
+        `newest_probs_K_C`)."""
+        if self.sampled(chosen_S_K_C.shape[0]):
+            self._draw(chosen_S_K_C)
+        else:
+            self._joint_M_K = extend_exact_joint(self._joint_M_K, newest_probs_K_C)
+
+    def condition_on(self, chosen_S_K_C: torch.Tensor) -> None:
+        """S becomes the points of `chosen_S_K_C` (log-probabilities), enumerated or sampled as a whole."""
+        if self.sampled(chosen_S_K_C.shape[0]):
+            self._draw(chosen_S_K_C)
+            return
+        for s in range(chosen_S_K_C.shape[0]):
+            self._joint_M_K = extend_exact_joint(self._joint_M_K, chosen_S_K_C[s].exp())
+
+    def _draw(self, chosen_S_K_C: torch.Tensor) -> None:
+        K = chosen_S_K_C.shape[1]
+        if self.num_samples < K:
+            raise ValueError(f"num_samples = {self.num_samples} must be >= K = {K} to sample joint configurations")
+        if self.generator is None:
+            raise ValueError("sampling joint configurations needs a generator")
+        self._joint_M_K = sample_joint(chosen_S_K_C, self.num_samples, self.generator)
+        proposal_M = self._joint_M_K.mean(dim=1)
+        # A sample whose joint probability underflowed to 0 (long batches, float32) contributes P = 0 for every
+        # candidate; weight 0 instead of 1/0 keeps the estimate free of 0 * inf = NaN.
+        self._weights_M = torch.where(
+            proposal_M > 0, 1.0 / (proposal_M * self._joint_M_K.shape[0]), torch.zeros_like(proposal_M)
+        )
+
+    def entropies(self, probs_K_NC: torch.Tensor, chunk_size: int) -> torch.Tensor:
+        """H(y_S, y_n) for every candidate n of `probs_K_NC` (probs_K_NC's layout)."""
+        return joint_entropies(self._joint_M_K, probs_K_NC, self.num_classes, chunk_size, self._weights_M)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from ..engine.devices import progress as progress_bar
+from ..ops.progress import progress_bar
 from .candidate import CandidateBatch
 from .sampling import draw_one, power_log_weights
 from .scores import point_uncertainty, xlogx

@@ -1,14 +1,15 @@
-"""Acquisition functions as records: names, aliases, parameters and where the code lives. Torch-free.
+"""Acquisition functions as records: names, aliases, parameters, where the code lives and how it is drawn. Torch-free.
 
-The workflow reads this module when it parses (names for wildcards, parameters for config checks), so it must
-not import torch: each record names its function by module and attribute, and `registry.acquire` imports it
-only when a run calls it.
+The workflow reads this module when it parses (names for wildcards, parameters for config checks). Each record
+names its function by module and attribute; a run receives its record as a parameter
+(`AlgorithmRecord.to_config()`), imports the function from that module (sbadbal/acquisition/function.py), and
+has that module as its one acquisition code input. No job imports this table, so adding a record reruns nothing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -48,8 +49,9 @@ PARAM_CHECKS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
 class AlgorithmRecord:
     """One acquisition function: where its code is, whether it needs a generator, its parameters, other names.
 
-    `module` is relative to sbadbal.acquisition; the workflow lists that module's import closure as the code
-    inputs of the function's runs (sbadbal/ops/codegraph.py).
+    `module` is a dotted module path and `function_name` the function in it. `scores_are_gains`: its
+    CandidateBatch.scores are greedy gains at pick time (the batch diagnostics count the non-positive ones).
+    `style`: (colour, matplotlib line style, marker) in figures; the order of RECORDS is the legends' order.
     """
 
     name: str
@@ -59,36 +61,53 @@ class AlgorithmRecord:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     description: str = ""
+    scores_are_gains: bool = False
+    style: tuple[str, str, str] = ("#7f7f7f", "-", "o")
 
-    @property
-    def module_file(self) -> str:
-        """The function's module as a path relative to the sbadbal package."""
-        return f"acquisition/{self.module}.py"
+    def to_config(self) -> dict[str, Any]:
+        """What a run of this function needs, as plain values (the run rule's parameter): description, aliases and
+        style are left out, so that editing them reruns nothing."""
+        return {"module": self.module, "function": self.function_name, "stochastic": self.stochastic,
+                "defaults": dict(self.defaults), "scores_are_gains": self.scores_are_gains}
 
 
+_PACKAGE = "sbadbal.acquisition"
+# Families by hue, power variants dashed, each algorithm its own marker; colours from colour-blind-safe palettes
+# (Tableau / Okabe-Ito) and far enough apart to tell at 3.3 in.
 RECORDS = (
-    AlgorithmRecord("BALD", "simple", "get_bald_batch", False, {}, ("bald",), "top-b mutual information I(y; theta)"),
-    AlgorithmRecord("PowerBALD", "simple", "get_powerbald_batch", True, {"alpha": 5.0},
-                    ("PBALD", "power_bald", "power-bald"), "sample b without replacement proportionally to BALD^alpha"),
-    AlgorithmRecord("BatchBALD", "batchbald", "get_batchbald_batch", True, {"num_samples": 100_000},
+    AlgorithmRecord("BALD", f"{_PACKAGE}.simple", "get_bald_batch", False, {}, ("bald",),
+                    "top-b mutual information I(y; theta)", style=("#1f4e9c", "-", "o")),
+    AlgorithmRecord("PowerBALD", f"{_PACKAGE}.simple", "get_powerbald_batch", True, {"alpha": 5.0},
+                    ("PBALD", "power_bald", "power-bald"), "sample b without replacement proportionally to BALD^alpha",
+                    style=("#56b4e9", "--", "o")),
+    AlgorithmRecord("BatchBALD", f"{_PACKAGE}.batchbald", "get_batchbald_batch", True, {"num_samples": 100_000},
                     ("BB", "batch_bald", "batch-bald"),
                     "greedy joint mutual information; exact while C^|S| <= num_samples, importance-sampled beyond "
-                    "(needs a generator only then)"),
-    AlgorithmRecord("LBB", "lbb", "get_lbb_batch", False, {"pair_weight": 1.0}, ("large_batchbald", "large-batchbald"),
-                    "greedy BALD(j) - pair_weight * sum_{i in S} I(y_i; y_j) (pair_weight 1: the second-order truncation of the joint MI; 2: the stated double sum)"),
-    AlgorithmRecord("PLBB", "lbb", "get_plbb_batch", True, {"alpha": 5.0, "pair_weight": 1.0}, ("power_lbb", "power-lbb"),
-                    "power-sampled greedy LBB: draw proportionally to max(gain, 0)^alpha, update gains, repeat"),
-    AlgorithmRecord("LBB-code", "lbb_code", "get_lbb_code_batch", False, {"code_chunk_size": 1024},
-                    ("lbb_code", "LBBcode", "seed_lbb"),
-                    "the original code's LBB: top-b of BALD + T over fixed pool chunks of code_chunk_size rows"),
-    AlgorithmRecord("PLBB-code", "lbb_code", "get_plbb_code_batch", True, {"alpha": 5.0, "code_chunk_size": 1024},
-                    ("plbb_code", "PLBBcode", "seed_plbb"),
-                    "the original code's PLBB: sample proportionally to max(BALD + T, 0)^alpha"),
-    AlgorithmRecord("MaxProb", "simple", "get_max_prob_batch", False, {}, ("least_confidence", "least-confidence", "LC"),
-                    "top-b of 1 - max_c mean_k p (least confidence)"),
-    AlgorithmRecord("Entropy", "simple", "get_entropy_batch", False, {}, ("predictive_entropy", "MaxEntropy"),
-                    "top-b predictive entropy"),
-    AlgorithmRecord("Random", "simple", "get_random_batch", True, {}, ("Rand", "uniform"), "uniform without replacement"),
+                    "(needs a generator only then)", style=("#17a3a3", "-", "s")),
+    AlgorithmRecord("LBB", f"{_PACKAGE}.lbb", "get_lbb_batch", False, {"pair_weight": 1.0},
+                    ("large_batchbald", "large-batchbald"),
+                    "greedy BALD(j) - pair_weight * sum_{i in S} I(y_i; y_j) (pair_weight 1: the second-order "
+                    "truncation of the joint MI; 2: the stated double sum)",
+                    scores_are_gains=True, style=("#c0282d", "-", "^")),
+    AlgorithmRecord("PLBB", f"{_PACKAGE}.lbb", "get_plbb_batch", True, {"alpha": 5.0, "pair_weight": 1.0},
+                    ("power_lbb", "power-lbb"),
+                    "power-sampled greedy LBB: draw proportionally to max(gain, 0)^alpha, update gains, repeat",
+                    scores_are_gains=True, style=("#e69f00", "--", "^")),
+    AlgorithmRecord("LBB-code", f"{_PACKAGE}.lbb_code", "get_lbb_code_batch", False, {"code_chunk_size": 1024},
+                    ("lbb_code", "LBBcode", "original_lbb"),
+                    "the original code's LBB: top-b of BALD + T over fixed pool chunks of code_chunk_size rows",
+                    style=("#7a1010", "-", "v")),
+    AlgorithmRecord("PLBB-code", f"{_PACKAGE}.lbb_code", "get_plbb_code_batch", True,
+                    {"alpha": 5.0, "code_chunk_size": 1024}, ("plbb_code", "PLBBcode", "original_plbb"),
+                    "the original code's PLBB: sample proportionally to max(BALD + T, 0)^alpha",
+                    style=("#f08080", "--", "v")),
+    AlgorithmRecord("MaxProb", f"{_PACKAGE}.simple", "get_max_prob_batch", False, {},
+                    ("least_confidence", "least-confidence", "LC"), "top-b of 1 - max_c mean_k p (least confidence)",
+                    style=("#2ca02c", ":", "D")),
+    AlgorithmRecord("Entropy", f"{_PACKAGE}.simple", "get_entropy_batch", False, {},
+                    ("predictive_entropy", "MaxEntropy"), "top-b predictive entropy", style=("#8e44ad", ":", "P")),
+    AlgorithmRecord("Random", f"{_PACKAGE}.simple", "get_random_batch", True, {}, ("Rand", "uniform"),
+                    "uniform without replacement", style=("#555555", "-.", "x")),
 )
 
 RECORDS_BY_NAME: Mapping[str, AlgorithmRecord] = MappingProxyType({record.name: record for record in RECORDS})
@@ -119,6 +138,11 @@ def canonical_name(name: str) -> str:
     return canonical
 
 
+def record_of(name: str) -> AlgorithmRecord:
+    """The record of an algorithm given any of its names."""
+    return RECORDS_BY_NAME[canonical_name(name)]
+
+
 def algorithm_defaults(name: str) -> dict[str, Any]:
     """The tunable parameters of an algorithm with their default values."""
     return dict(RECORDS_BY_NAME[canonical_name(name)].defaults)
@@ -139,3 +163,10 @@ def validate_params(name: str, params: Mapping[str, Any] | None) -> dict[str, An
             raise ValueError(f"unknown parameter {key!r} for {canonical}; its parameters are: {valid}")
         merged[key] = PARAM_CHECKS[key](key, value)
     return merged
+
+
+def looks(names: Iterable[str]) -> dict[str, list[str]]:
+    """(colour, line style, marker) of the registry algorithms among `names` (canonical names), in the records'
+    order, which is the legends' order: what a figure rule passes to the plots."""
+    wanted = set(names)
+    return {record.name: list(record.style) for record in RECORDS if record.name in wanted}

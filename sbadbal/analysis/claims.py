@@ -20,7 +20,7 @@ Timing statistics are ratios of seconds, with intervals on the log scale (ratios
   - from the timing benchmark, at its largest pool size and largest batch size, the ratio of medians, with a Welch
     interval on log seconds over the repeats (needs the per-call repeat_seconds column; without it no interval).
 
-Decision rules, one kind per statistic, with parameters from the config's `claims:` (sbadbal.config.model.ClaimRules,
+Decision rules, one kind per statistic, with parameters from the config's `claims:` (sbadbal.config.claims.ClaimRules,
 which bounds them and says why each default is what it is; never choose them after seeing results):
   difference_above(threshold):  reproduced     if ci_low > threshold (the interval at `confidence`),
                                 not reproduced if Holm's step-down procedure over the claim's rows rejects the row's
@@ -55,14 +55,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sbadbal.config.model import ClaimRules
+from sbadbal.analysis.markdown import frame_table
+from sbadbal.config.claims import ClaimRules
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
 REPORTED = "reported"
 NEVER = "never"
 BENCHMARK = "benchmark"  # the experiment column of the timing benchmark's rows (and its key in `reasons`)
 
-# The defaults of the config model (sbadbal.config.model.ClaimRules), the one place they are set and bounded.
+# The defaults of the config model (sbadbal.config.claims.ClaimRules), the one place they are set and bounded.
 DEFAULT_PARAMETERS: Mapping[str, float] = MappingProxyType(ClaimRules().model_dump())
 
 CLAIMS_COLUMNS = (
@@ -529,8 +530,8 @@ def claims_table(
     """One row per claim, comparison and (experiment, batch size) of the runs table; CLAIMS_COLUMNS.
 
     runs: the tidy runs table (sbadbal.analysis.tables.read_runs), optionally with an `experiment` column to hold several
-    experiments; timings: the benchmark table (sbadbal.analysis.tables.sweep_acquisition_timing) or None when not run;
-    parameters: overrides of DEFAULT_PARAMETERS (checked by sbadbal.config.model.ClaimRules); experiments: the
+    experiments; timings: the benchmark table (sbadbal.bench.sweep.sweep_acquisition_timing) or None when not run;
+    parameters: overrides of DEFAULT_PARAMETERS (checked by sbadbal.config.claims.ClaimRules); experiments: the
     experiments the claims rest on, each without runs giving `not run` rows; reasons: why an experiment (by name)
     or the benchmark (BENCHMARK) did not run, for those rows' `reason`. Speed rows are `algorithm` against
     `baseline` as t_baseline / t_algorithm (so "LBB vs BatchBALD" is BatchBALD's seconds over LBB's); benchmark rows
@@ -603,21 +604,6 @@ def claim_verdicts(table: pd.DataFrame) -> pd.DataFrame:
 
 # --- markdown -------------------------------------------------------------------------------------------------
 
-def _cell(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
-def markdown_table(frame: pd.DataFrame, columns: list[str] | None = None) -> str:
-    columns = list(columns or frame.columns)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(_cell(row[column]) for column in columns) + " |" for _, row in frame.iterrows()]
-    return "\n".join(lines) + "\n"
-
-
 def _number(value: Any) -> str:
     """A number in at most 3 significant digits (whole above 100, thousands separated); '' when missing."""
     if value is None or isinstance(value, str):
@@ -680,7 +666,7 @@ def markdown_claims(table: pd.DataFrame, parameters: Mapping[str, float] | None 
                       table.groupby("claim", sort=False))
     settings = ", ".join(f"{key} = {value:g}" for key, value in parameters.items())
     return (
-        "Claims and verdicts\n\n" + markdown_table(claim_verdicts(table))
+        "Claims and verdicts\n\n" + frame_table(claim_verdicts(table))
         + "\nA claim is reproduced when every row's interval clears its rule, not reproduced when Holm's procedure "
         f"over the claim's rows rejects a row at {alpha}, and not run when any of its rows did not run. The seeds "
         "were fixed before the runs; seeds to decide is how many a next suite would fix to decide the row at the "
@@ -689,7 +675,7 @@ def markdown_claims(table: pd.DataFrame, parameters: Mapping[str, float] | None 
         "(area under the learning curve from the initial set to the budget over its label range); equivalence: the "
         f"TOST interval of an 'as accurate as' row against ±accuracy_margin; speed rows are ratios of seconds with "
         "log-scale intervals; n: paired seeds (repeats for the benchmark).\n\n"
-        + markdown_table(evidence)
+        + frame_table(evidence)
         + (f"\nNot run:\n\n{missing}\n" if missing else "")
         + f"\nRules:\n\n{rules}\n\nRule parameters: {settings}.\n"
     )

@@ -3,10 +3,11 @@
 Every function takes plain frames and a style mapping (the workflow's `plots` config) and returns a figure;
 `save_figure` writes it. matplotlib runs headless (Agg) so that the workflow works without a display.
 
-Every algorithm is drawn in one look everywhere: ALGORITHM_STYLES holds a colour, line style and marker per
-registered algorithm; hue says the family (BALD blues, LBB reds and oranges, baselines green/purple/grey), a
-dashed line says "power variant". A named variant (`LBB-w2`) takes its base algorithm's look with a different
-shade and a hollow marker (see `algorithm_styles`).
+Every algorithm is drawn in one look everywhere: its record (sbadbal/acquisition/records.py) holds a colour,
+line style and marker; hue says the family (BALD blues, LBB reds and oranges, baselines green/purple/grey), a
+dashed line says "power variant". The figure rules pass those looks (`registered`: name -> (colour, line,
+marker), in the records' order, the legend's) for the algorithms a figure shows. A named variant (`LBB-w2`)
+takes its base algorithm's look with a different shade and a hollow marker (see `algorithm_styles`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ DEFAULT_STYLE: dict[str, Any] = {
     "line_width": 1.8,
     "band_alpha": 0.25,
     "dpi": 150,
-    # Colour overrides by algorithm name, applied over ALGORITHM_STYLES (an empty mapping keeps the table's).
+    # Colour overrides by algorithm name, applied over the registered looks (an empty mapping keeps them).
     "colours": {},
 }
 
@@ -64,21 +65,6 @@ class LineStyle:
             "lw": line_width,
         }
 
-
-# Families by hue, power variants dashed, each algorithm its own marker; colours from colour-blind-safe palettes
-# (Tableau / Okabe-Ito) and far enough apart to tell at 3.3 in. The order is the legend's order.
-ALGORITHM_STYLES: Mapping[str, LineStyle] = {
-    "BALD": LineStyle("#1f4e9c", "-", "o"),
-    "PowerBALD": LineStyle("#56b4e9", "--", "o"),
-    "BatchBALD": LineStyle("#17a3a3", "-", "s"),
-    "LBB": LineStyle("#c0282d", "-", "^"),
-    "PLBB": LineStyle("#e69f00", "--", "^"),
-    "LBB-code": LineStyle("#7a1010", "-", "v"),
-    "PLBB-code": LineStyle("#f08080", "--", "v"),
-    "MaxProb": LineStyle("#2ca02c", ":", "D"),
-    "Entropy": LineStyle("#8e44ad", ":", "P"),
-    "Random": LineStyle("#555555", "-.", "x"),
-}
 
 # A variant's modifications of its base's look, tried in order until the look is unused: a shade (> 0 towards
 # white, < 0 towards black) and a marker; variants always have hollow markers.
@@ -114,14 +100,22 @@ def _shade(colour: str, amount: float) -> str:
     return matplotlib.colors.to_hex(rgb + abs(amount) * (target - rgb))
 
 
-def base_algorithm(name: str, bases: Mapping[str, str] | None = None) -> str | None:
+Registered = Mapping[str, Sequence[str]]  # algorithm name -> (colour, line style, marker), in legend order
+
+
+def _registered(registered: Registered | None) -> dict[str, LineStyle]:
+    return {name: LineStyle(*look) for name, look in (registered or {}).items()}
+
+
+def base_algorithm(name: str, bases: Mapping[str, str] | None = None, registered: Registered | None = None) -> str | None:
     """The registered algorithm a name varies: from `bases` first, else the longest registered name that the name
     starts with followed by '-' (`LBB-code-w2` -> `LBB-code`); None when there is none."""
-    if name in ALGORITHM_STYLES:
+    known = registered or {}
+    if name in known:
         return name
     if bases and name in bases:
-        return bases[name] if bases[name] in ALGORITHM_STYLES else None
-    prefixes = [known for known in ALGORITHM_STYLES if name.startswith(known + "-")]
+        return bases[name] if bases[name] in known else None
+    prefixes = [algorithm for algorithm in known if name.startswith(algorithm + "-")]
     return max(prefixes, key=len) if prefixes else None
 
 
@@ -139,29 +133,31 @@ def _fallback_styles() -> Iterable[LineStyle]:
 
 
 def algorithm_styles(
-    names: Iterable[str], bases: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None
+    names: Iterable[str], bases: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None,
+    registered: Registered | None = None,
 ) -> dict[str, LineStyle]:
     """A distinct LineStyle for every name, in legend order (registered order, each variant after its base).
 
-    Registered names take ALGORITHM_STYLES; a variant takes the first unused modification of its base's style
-    (`bases` maps variant -> base algorithm; without it, the name's prefix says); other names take neutral styles.
-    `colours` overrides colours by name (the workflow's `plots.colours`).
+    Registered names take their record's look (`registered`); a variant takes the first unused modification of its
+    base's look (`bases` maps variant -> base algorithm; without it, the name's prefix says); other names take
+    neutral styles. `colours` overrides colours by name (the workflow's `plots.colours`).
     """
     names = list(dict.fromkeys(names))
-    order = list(ALGORITHM_STYLES)
+    looks = _registered(registered)
+    order = list(looks)
 
     def legend_key(name: str) -> tuple[int, int]:
-        base = base_algorithm(name, bases)
+        base = base_algorithm(name, bases, registered)
         return (order.index(base) if base else len(order), 0 if name == base else 1)
 
     styles: dict[str, LineStyle] = {}
-    used = {ALGORITHM_STYLES[name] for name in names if name in ALGORITHM_STYLES}
+    used = {looks[name] for name in names if name in looks}
     for name in sorted(names, key=legend_key):  # sorted() is stable: variants keep the order they were given
-        if name in ALGORITHM_STYLES:
-            chosen = ALGORITHM_STYLES[name]
+        if name in looks:
+            chosen = looks[name]
         else:
-            base = base_algorithm(name, bases)
-            candidates = _variant_styles(ALGORITHM_STYLES[base]) if base else _fallback_styles()
+            base = base_algorithm(name, bases, registered)
+            candidates = _variant_styles(looks[base]) if base else _fallback_styles()
             chosen = next(candidate for candidate in candidates if candidate not in used)
             used.add(chosen)
         styles[name] = replace(chosen, colour=colours[name]) if colours and name in colours else chosen
@@ -169,7 +165,7 @@ def algorithm_styles(
 
 
 def accuracy_curve_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and population std (ddof = 0, as the seed) of test accuracy over seeds per algorithm and label count."""
+    """Mean and population std (ddof = 0, as the original) of test accuracy over seeds per algorithm and label count."""
     return (
         runs.groupby(["algorithm", "labelled"], sort=False)["test_accuracy"]
         .agg(mean="mean", std=lambda s: s.std(ddof=0), seeds="count")
@@ -254,6 +250,7 @@ def plot_accuracy_curves(
     reference: str | None = "auto",
     reference_points: Iterable[ReferencePoint | tuple] = (),
     bases: Mapping[str, str] | None = None,
+    registered: Registered | None = None,
     k: int | None = None,
 ) -> Figure:
     """Accuracy vs number of labels (mean line, mean +/- std band over seeds) and, beside it, each algorithm's
@@ -262,13 +259,13 @@ def plot_accuracy_curves(
     title: the experiment's description. caption: the line under it; by default batch size, K and the seeds.
     reference: the algorithm differences are taken to; "auto" = Random, else BALD; None = no difference panel.
     reference_points: published numbers (algorithm, labels, accuracy, +/- uncertainty), drawn as stars.
-    bases: variant name -> base algorithm, for the variants' styles.
+    bases: variant name -> base algorithm, for the variants' styles; registered: the algorithms' looks.
     """
     if runs.empty:
         raise ValueError(f"no runs to plot for {title!r}")
     settings = _style(style)
     algorithms = runs["algorithm"].drop_duplicates().tolist()
-    styles = algorithm_styles(algorithms, bases, settings["colours"])
+    styles = algorithm_styles(algorithms, bases, settings["colours"], registered)
     if reference == "auto":
         reference = default_reference(algorithms)
     show_differences = reference in algorithms and len(algorithms) > 1
@@ -334,6 +331,7 @@ def plot_batch_diagnostics(
     caption: str | None = None,
     redundancy: bool = True,
     bases: Mapping[str, str] | None = None,
+    registered: Registered | None = None,
     k: int | None = None,
 ) -> Figure:
     """Joint mutual information of each acquired batch against round (mean +/- SE over seeds) and, with
@@ -345,7 +343,7 @@ def plot_batch_diagnostics(
     measures = {"batch_joint_mi": "Joint MI of the batch (nats)"}
     if redundancy and (summary["measure"] == "redundancy").any():
         measures["redundancy"] = "Joint MI / sum of BALD"
-    styles = algorithm_styles(runs["algorithm"].drop_duplicates(), bases, settings["colours"])
+    styles = algorithm_styles(runs["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
     caption = run_caption(runs, k=k) if caption is None else caption
     with plt.rc_context(_rc(settings)):
         figure, panels = plt.subplots(1, len(measures), figsize=(settings["width_in"], settings["height_in"]),
@@ -380,7 +378,7 @@ def timing_device(timings: pd.DataFrame) -> str:
 
 def plot_acquisition_timing(
     timings: pd.DataFrame, *, style: Mapping[str, Any] | None = None, title: str | None = None,
-    bases: Mapping[str, str] | None = None,
+    bases: Mapping[str, str] | None = None, registered: Registered | None = None,
 ) -> Figure:
     """Log-log acquisition time: vs batch size at the largest pool (left), vs pool size at the largest batch.
 
@@ -397,7 +395,7 @@ def plot_acquisition_timing(
     has_spread = all(column in timings for column in TIMING_SPREAD_COLUMNS)
     # Random and friends can take ~0 s; a log axis needs a floor.
     floor = max(timings["median_seconds"][timings["median_seconds"] > 0].min() / 2, 1e-7)
-    styles = algorithm_styles(timings["algorithm"].drop_duplicates(), bases, settings["colours"])
+    styles = algorithm_styles(timings["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
     repeats = f", {int(timings['repeats'].max())} repeats" if "repeats" in timings else ""
     spread = "median, min-max bars" if has_spread else "median"
     with plt.rc_context(_rc(settings)):

@@ -1,7 +1,7 @@
-"""Tables from run files: the tidy runs table, final accuracy, first-acquisition time and the timing sweep.
+"""Tables from run files: the tidy runs table, final accuracy, first-acquisition time and batch quality.
 
-The writers and the run schema live in sbadbal/runs/writers.py (what runs import); this module is what the
-aggregation and timing rules import, so editing it reruns tables, never an AL run.
+The run schema and the writers live in sbadbal/runs/ (what runs import); this module is what the aggregation
+rule imports, so editing it reruns tables, never an AL run.
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from sbadbal.analysis.markdown import markdown_table
 from sbadbal.runs.checks import read_run_csv
-from sbadbal.runs.writers import (  # noqa: F401  (re-exported: the writers' old home)
-    RUN_COLUMNS,
-    run_sidecar,
-    software_versions,
-    write_atomically,
-    write_csv_atomic,
-    write_json_atomic,
-    write_text_atomic,
-)
 
 RUN_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
 
@@ -61,7 +53,7 @@ def final_accuracy_table(runs: pd.DataFrame, label_fractions: list[float]) -> pd
 
     A fraction f picks the recorded label count nearest to initial + f * (last - initial), where initial and
     last are the smallest and largest counts the runs of that batch size record. The std is the population
-    std (ddof = 0) as in the seed's plots, so a single seed gives 0, not NaN.
+    std (ddof = 0) as in the original's plots, so a single seed gives 0, not NaN.
     """
     rows = []
     for batch_size, per_batch in runs.groupby("batch_size", sort=True):
@@ -91,12 +83,6 @@ def final_accuracy_table(runs: pd.DataFrame, label_fractions: list[float]) -> pd
     return pd.DataFrame(rows)
 
 
-def _markdown(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines) + "\n"
-
-
 def markdown_accuracy_table(final: pd.DataFrame) -> str:
     """Accuracy (%) mean +/- std over seeds: one table per batch size, algorithms as rows, label counts as columns."""
     sections = []
@@ -110,7 +96,7 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
         sections.append(
             f"Batch size {batch_size}: test accuracy (%), mean ± std over {seeds} seed{'s' * (seeds != 1)}, "
             "by number of labels\n\n"
-            + _markdown(["algorithm", *(str(count) for count in counts)], body)
+            + markdown_table(["algorithm", *(str(count) for count in counts)], body)
         )
     return "\n".join(sections)
 
@@ -118,7 +104,7 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
 def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Seconds of the first acquisition (the largest pool) per batch size and algorithm, mean/std over seeds.
 
-    The seed's timing table (docs/algorithms.md#protocol) reports exactly this. The first acquisition is the recorded
+    The original's timing table (docs/algorithms.md#protocol) reports exactly this. The first acquisition is the recorded
     acquisition_seconds of the lowest round that has one.
     """
     timed = runs.dropna(subset=["acquisition_seconds"]).sort_values("round")
@@ -169,6 +155,6 @@ def markdown_diagnostics_table(table: pd.DataFrame) -> str:
                  cell(row, "nonpositive_gains", 1), str(row.seeds)] for row in per_batch.itertuples()]
         sections.append(
             f"Batch size {batch_size}: quality of the acquired batches, mean ± standard error over seeds\n\n"
-            + _markdown(["algorithm", "joint MI per batch (nats)", "joint MI / sum BALD", "copies per run",
+            + markdown_table(["algorithm", "joint MI per batch (nats)", "joint MI / sum BALD", "copies per run",
                          "non-positive gains per run", "seeds"], body))
     return "\n".join(sections)

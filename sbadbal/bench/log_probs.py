@@ -6,33 +6,27 @@ from typing import Any
 
 import torch
 
-from sbadbal.config.model import RunSpec
-from sbadbal.engine.round import _check_fit, _fresh_trained_posterior, _initial_state, _score_pool, pool_indices
 from sbadbal.engine.devices import resolve_device
-from sbadbal.engine.training import check_finite_log_probs
+from sbadbal.engine.round import fit_and_score
+from sbadbal.engine.spec import RunSpec
+from sbadbal.engine.state import check_fit, initial_state
 
 
 def trained_pool_log_probs(prepared: Any, spec: RunSpec, *, device: str | torch.device = "auto") -> torch.Tensor:
-    """Round 0 of the run: train on the initial set and score the whole pool with k_acquisition samples.
+    """Round 0 of the run (sbadbal/engine/round.py), up to its scoring: train on the initial set and score the whole
+    pool with k_acquisition samples (no test pass).
 
-    The input of the acquisition timing benchmark: float64 log_probs_N_K_C over the pool in ascending index order.
+    The input of the acquisition timing benchmark: float64 log_probs_N_K_C over the pool in ascending index order;
+    never returned when the fit diverged (every timing would then be measured on NaNs).
     """
-    _check_fit(prepared, spec)
-    device = resolve_device(device)
-    state = _initial_state(prepared, spec)
-    posterior = _fresh_trained_posterior(prepared, spec, state, 0, device)
-    pool_P = pool_indices(prepared.num_train, set(state.labelled) | set(state.validation))
-    log_probs_N_K_C = _score_pool(prepared, spec, posterior, pool_P, 0, device)
-    # Never saved when the fit diverged: every timing would then be measured on NaNs.
-    check_finite_log_probs(log_probs_N_K_C, what="the benchmark's pool log-probabilities (round 0)",
-                           lr=getattr(spec.training, "lr", None))
-    return log_probs_N_K_C
+    check_fit(prepared, spec)
+    scored = fit_and_score(prepared, spec, initial_state(prepared, spec), 0, resolve_device(device), evaluate=False,
+                           whole_pool=True)
+    return scored.log_probs_P_K_C
 
 
-def nested_pool_subset(log_probs_N_K_C, size: int, *, seed: int):
+def nested_pool_subset(log_probs_N_K_C: torch.Tensor, size: int, *, seed: int) -> torch.Tensor:
     """`size` pool points in a seeded random order, so that every prefix is a uniform subset of the pool."""
-    import torch
-
     pool_size = log_probs_N_K_C.shape[0]
     if size > pool_size:
         raise ValueError(f"pool size {size} exceeds the {pool_size} scored pool points; lower pool_sizes")

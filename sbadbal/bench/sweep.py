@@ -7,26 +7,27 @@ from typing import Any
 
 import pandas as pd
 
-from sbadbal.analysis.tables import _markdown
+from sbadbal.acquisition.function import AcquisitionFunction
+from sbadbal.analysis.markdown import markdown_table
 
 
 def sweep_acquisition_timing(
     log_probs_N_K_C,
     *,
-    algorithms: list[str],
+    functions: Mapping[str, AcquisitionFunction],
     batch_sizes: list[int],
     pool_sizes: list[int],
     repeats: int,
     seed: int,
     algorithm_params: Mapping[str, Mapping[str, Any]] | None = None,
-    bases: Mapping[str, str] | None = None,
     time_fn: Callable[..., Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Acquisition time of every algorithm at every (pool size, batch size), on prefixes of one scored pool.
+    """Acquisition time of every function at every (pool size, batch size), on prefixes of one scored pool.
 
-    Pool sizes are prefixes of `log_probs_N_K_C` (shuffle it first, e.g. with nested_pool_subset); cases with
-    batch size >= pool size are skipped. `algorithms` may be display names (variants): `bases` maps each to
-    the registry algorithm that runs it (default: the name itself). `time_fn` defaults to sbadbal.bench.timing.time_acquisition.
+    `functions`: display name (an algorithm's or a variant's) -> the function that runs it, in table order; their
+    parameters come from `algorithm_params` by display name. Pool sizes are prefixes of `log_probs_N_K_C`
+    (shuffle it first, e.g. with nested_pool_subset); cases with batch size >= pool size are skipped. `time_fn`
+    defaults to sbadbal.bench.timing.time_acquisition.
     """
     if time_fn is None:
         from sbadbal.bench.timing import time_acquisition as time_fn
@@ -38,9 +39,9 @@ def sweep_acquisition_timing(
         for batch_size in sorted(batch_sizes):
             if batch_size >= pool_size:
                 continue
-            for algorithm in algorithms:
+            for algorithm, function in functions.items():
                 result = time_fn(
-                    (bases or {}).get(algorithm, algorithm),
+                    function,
                     log_probs_N_K_C[:pool_size],
                     batch_size,
                     repeats=repeats,
@@ -52,7 +53,7 @@ def sweep_acquisition_timing(
 
 
 def markdown_timing_table(timings: pd.DataFrame) -> str:
-    """Median seconds per algorithm (rows) and (pool size, batch size) (columns), like the seed's table."""
+    """Median seconds per algorithm (rows) and (pool size, batch size) (columns), like the original's table."""
     cases = timings[["N", "batch_size"]].drop_duplicates().sort_values(["N", "batch_size"])
     header = ["algorithm", *(f"N={n}, b={b}" for n, b in cases.itertuples(index=False))]
     body = []
@@ -60,4 +61,4 @@ def markdown_timing_table(timings: pd.DataFrame) -> str:
         cells = {(row.N, row.batch_size): f"{row.median_seconds:.4g}" for row in per_alg.itertuples()}
         body.append([algorithm, *(cells.get(case, "") for case in cases.itertuples(index=False))])
     device = ", ".join(sorted(timings["device"].astype(str).unique())) if "device" in timings else "unknown"
-    return f"Acquisition time (median seconds) on {device}\n\n" + _markdown(header, body)
+    return f"Acquisition time (median seconds) on {device}\n\n" + markdown_table(header, body)

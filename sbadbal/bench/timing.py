@@ -1,4 +1,5 @@
-"""Timing one acquisition call the way the pipeline reports it: the function alone, device-synchronised."""
+"""Timing one acquisition call the way the pipeline reports it: the function alone, device-synchronised, with the
+machine's load before and after."""
 
 from __future__ import annotations
 
@@ -10,11 +11,22 @@ from typing import Any
 
 import torch
 
-from sbadbal.engine.devices import load_average, synchronize
-from sbadbal.acquisition.registry import DEFAULT_CHUNK_SIZE, acquire, canonical_name, is_stochastic
+from sbadbal.acquisition.function import DEFAULT_CHUNK_SIZE, AcquisitionFunction
+from sbadbal.engine.devices import synchronize
 
 # A warm-up call is made first when a single call is expected to be cheap (below this many seconds).
 WARMUP_IF_BELOW_SECONDS = 2.0
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (os.getloadavg); None where the platform has none.
+
+    Recorded next to timings: the same benchmark ran 3.2x slower on a loaded machine.
+    """
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def _rss_bytes() -> int | None:
@@ -78,7 +90,7 @@ def memory_method(device: torch.device) -> str:
 
 
 def time_acquisition(
-    name: str,
+    function: AcquisitionFunction,
     log_probs_N_K_C: torch.Tensor,
     batch_size: int,
     *,
@@ -88,7 +100,7 @@ def time_acquisition(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool | None = False,
 ) -> dict[str, Any]:
-    """Median seconds over `repeats` calls of acquire() (after one untimed warm-up call when a call takes under
+    """Median seconds over `repeats` calls of `function` (after one untimed warm-up call when a call takes under
     WARMUP_IF_BELOW_SECONDS), every timed call's seconds (repeat_seconds, space-separated) and the largest peak
     memory of those calls (see measure_call; memory_method says which measure was used). Stochastic functions get
     torch.Generator().manual_seed(seed) afresh for every call.
@@ -96,15 +108,12 @@ def time_acquisition(
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    canonical = canonical_name(name)
     device = log_probs_N_K_C.device
-    stochastic = is_stochastic(canonical)
 
     def one_call():
-        generator = torch.Generator().manual_seed(seed) if stochastic else None
-        return acquire(
-            canonical, log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, progress=progress, **dict(params or {})
-        )
+        generator = torch.Generator().manual_seed(seed) if function.stochastic else None
+        return function(log_probs_N_K_C, batch_size, generator=generator, chunk_size=chunk_size, progress=progress,
+                        **dict(params or {}))
 
     load_before = load_average()
     first_seconds, first_peak, batch = measure_call(one_call, device)
@@ -114,7 +123,7 @@ def time_acquisition(
         measured.append((seconds, peak))
     N, K, C = log_probs_N_K_C.shape
     return dict(
-        algorithm=canonical,
+        algorithm=function.name,
         batch_size=min(batch_size, N),
         N=N,
         K=K,

@@ -1,4 +1,5 @@
-"""Datasets: a registry by name, sources (embedded, local files, downloads), repeated datasets, text embeddings.
+"""Datasets: records by name, one module per source (IDX, CIFAR, SVHN, MNIST5K, AG News), repeated datasets, the
+prepared file.
 
     prepared = prepare_dataset("MNIST5K")            # or "FMNIST", "RCIFAR10", "AGNEWS", ...
     save_prepared(prepared, "data/prepared/MNIST5K.pt")
@@ -16,16 +17,16 @@ _EXPORTS = {
     "AUGMENTATIONS": "prepared",
     "DATASET_NAMES": "records",
     "DataNotFoundError": "files",
-    "DatasetSpec": "records",
+    "DatasetSpec": "spec",
     "PreparedDataset": "prepared",
-    "SOURCE_OPTIONS": "records",
+    "SOURCES": "records",
     "crop_flip": "prepared",
     "dataset_spec": "records",
     "load_prepared": "store",
-    "prepare_dataset": "prepare",
+    "prepare_dataset": "registry",
     "save_prepared": "store",
-    "stratified_split": "mnist5k",
-    "stratified_subset": "mnist5k",
+    "stratified_split": "splits",
+    "stratified_subset": "splits",
 }
 
 __all__ = sorted(_EXPORTS)

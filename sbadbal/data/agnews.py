@@ -16,11 +16,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from . import formats
-from .files import DataNotFoundError
+from .files import DataNotFoundError, RawSplits, plain, sha256_file
+from .spec import DatasetSpec
+from .splits import stratified_split, stratified_subset
 
 AGNEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
 # HF dataset ids tried in order, each pinned to one commit so that a download next year reads the same rows
@@ -28,6 +30,9 @@ AGNEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
 AGNEWS_HF_REVISION = "eb185aade064a813bc0b7f42de02595523103ca4"
 HF_DATASETS = (("fancyzhx/ag_news", AGNEWS_HF_REVISION), ("ag_news", AGNEWS_HF_REVISION))
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+# One file is split into pool and test (test_fraction, split_seed) when no test file is given.
+AGNEWS_TEST_FRACTION = 0.2
+AGNEWS_SPLIT_SEED = 0
 _DEFAULT_ENCODER_ALIASES = (DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2")
 LOCAL_NAMES = ("train", "test")
 LOCAL_SUFFIXES = (".csv", ".parquet")
@@ -200,7 +205,7 @@ class SentenceEncoder:
         return {
             "encoder": self.name,
             "model_dir": str(self.model_dir) if self.model_dir else None,
-            "weights_sha256": formats.sha256_file(weights) if weights is not None and weights.is_file() else None,
+            "weights_sha256": sha256_file(weights) if weights is not None and weights.is_file() else None,
             "pooling": "mean",
             "l2_normalised": True,
             "max_seq_length": self.max_seq_length,
@@ -238,7 +243,7 @@ def _load_cache(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
-    from ..runs.writers import write_atomically
+    from sbadbal.runs.writers import write_atomically
 
     keys = list(table)
     vectors = torch.stack([table[k] for k in keys]) if keys else torch.empty(0)
@@ -264,3 +269,82 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | No
             # Merge with what another process may have cached meanwhile; the write itself is atomic.
             _save_cache(cache_file, {**_load_cache(cache_file), **table})
     return torch.stack([table[k] for k in keys]).float(), len(missing)
+
+
+# ---------------------------------------------------------------- the source's entry
+
+
+def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
+    """The source's entry (sbadbal/data/prepare.py): the embedded documents, with the encoder and text digests as
+    metadata."""
+    return load_agnews(root, download=download, cache=cache, **options)
+
+
+def load_agnews(
+    root: Path,
+    *,
+    download: bool,
+    cache: bool,
+    local_csv: str | os.PathLike | None = None,
+    local_test_csv: str | os.PathLike | None = None,
+    max_rows: int | None = None,
+    encoder: str | Encoder = DEFAULT_ENCODER,
+    test_fraction: float = AGNEWS_TEST_FRACTION,
+    split_seed: int = AGNEWS_SPLIT_SEED,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> tuple[RawSplits, dict[str, Any]]:
+    pool_docs, test_docs = _agnews_documents(root, download, local_csv, local_test_csv)
+    if test_docs is None:
+        if max_rows is not None:
+            pool_docs = _subset(pool_docs, stratified_subset(pool_docs.labels, max_rows, split_seed))
+        pool_idx, test_idx = stratified_split(pool_docs.labels, test_fraction, split_seed)
+        pool_docs, test_docs = _subset(pool_docs, pool_idx), _subset(pool_docs, test_idx)
+    elif max_rows is not None:
+        pool_docs = _subset(pool_docs, stratified_subset(pool_docs.labels, max_rows, split_seed))
+        test_docs = _subset(test_docs, stratified_subset(test_docs.labels, max_rows, split_seed))
+
+    if callable(encoder):
+        encode, description, cache_file = encoder, {"encoder": plain(encoder)}, None
+    else:
+        model = SentenceEncoder(encoder, download=download, device=device, batch_size=batch_size)
+        encode, description = model, model.describe()
+        cache_file = cache_path(root, str(encoder)) if cache else None
+    train_x, computed_train = embed_texts(pool_docs.texts, encode, cache_file=cache_file)
+    test_x, computed_test = embed_texts(test_docs.texts, encode, cache_file=cache_file)
+    files = _document_files(pool_docs.source, test_docs.source)
+    raw = RawSplits(train_x, pool_docs.labels, test_x, test_docs.labels, files)
+    extra = {
+        "embedding": plain({**description, "dim": int(train_x.shape[1]), "cache_file": cache_file, "computed": computed_train + computed_test}),
+        "text_sha256": {"train": _texts_digest(pool_docs.texts), "test": _texts_digest(test_docs.texts)},
+    }
+    return raw, extra
+
+
+def _agnews_documents(root: Path, download: bool, local_csv, local_test_csv) -> tuple[Documents, Documents | None]:
+    if local_test_csv is not None and local_csv is None:
+        raise ValueError("local_test_csv needs local_csv (the pool file) as well")
+    if local_csv is not None:
+        pool = read_agnews_file(local_csv)
+        return pool, (read_agnews_file(local_test_csv) if local_test_csv is not None else None)
+    found = find_local_agnews(root)
+    if found is not None:
+        return read_agnews_file(found["train"]), read_agnews_file(found["test"])
+    if not download:
+        raise agnews_missing_error(root)
+    try:
+        return download_agnews(root)
+    except Exception as error:
+        raise agnews_missing_error(root, f"{type(error).__name__}: {error}") from error
+
+
+def _subset(docs: Documents, indices: torch.Tensor) -> Documents:
+    return Documents([docs.texts[i] for i in indices.tolist()], docs.labels[indices], docs.source)
+
+
+def _texts_digest(texts: list[str]) -> str:
+    return text_key("\n".join(text_key(t) for t in texts))
+
+
+def _document_files(*sources_: str) -> dict[str, str]:
+    return {s: (sha256_file(s) if Path(s).is_file() else "remote") for s in dict.fromkeys(sources_)}

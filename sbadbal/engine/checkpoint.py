@@ -1,7 +1,8 @@
 """The checkpoint of one AL run: its rows and labels so far, and a fingerprint of everything those rows depend on.
 
 A checkpoint is resumed only when it was made on the same prepared data (content checksum and preparation
-settings), for the same run spec and by the same code (a hash of the library's source files the run imports),
+settings), for the same run spec and by the same code (a sha256 of the run's code inputs: the files the run rule
+lists, sbadbal/ops/codegraph.py),
 and when its contents are consistent: rounds 0..n-1, labelled counts that follow from the initial set and the
 acquired indices, no duplicate or out-of-pool index, finite numbers, a finished last row only at the budget.
 Anything else is discarded with a log line and a warning saying why, and the run starts afresh: reusing rows
@@ -16,34 +17,27 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sbadbal.runs.writers import write_json_atomic
+from sbadbal.engine.state import RunState
 from sbadbal.runs.checks import parse_indices, run_rows_problem
+from sbadbal.runs.writers import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
-# 2: the fingerprint (data, preparation, code) joined the spec; a version-1 checkpoint is discarded.
-CHECKPOINT_VERSION = 2
+# 2: the fingerprint (data, preparation, code) joined the spec; 3: the spec carries its acquisition and
+# architecture records and the code part is code_sha256 of the rule's code inputs. Older checkpoints are discarded.
+CHECKPOINT_VERSION = 3
 
 # What each part of the fingerprint means, for the log line that says which one differs.
 FINGERPRINT_PARTS = {
     "spec": "run spec",
     "data_sha256": "prepared data (content checksum)",
     "preparation": "data preparation settings",
-    "code_version": "code version (library sources the run imports)",
+    "code_sha256": "code (the run's code inputs)",
 }
-
-
-@dataclass
-class RunState:
-    """Where a run stands: labelled indices (initial set, then acquisitions in order), validation indices, rows."""
-
-    labelled: list[int]
-    validation: list[int]
-    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,32 +47,32 @@ class Fingerprint:
     spec: dict[str, Any]
     data_sha256: str
     preparation: dict[str, Any]
-    code_version: str
+    code_sha256: str
 
     def to_json(self) -> dict[str, Any]:
         # Through JSON once, so a fresh fingerprint compares equal to one read back (tuples -> lists, ...).
         return json.loads(json.dumps(
             {"spec": self.spec, "data_sha256": self.data_sha256, "preparation": self.preparation,
-             "code_version": self.code_version}, sort_keys=True, default=str))
+             "code_sha256": self.code_sha256}, sort_keys=True, default=str))
 
 
-def run_fingerprint(prepared: Any, spec_config: Mapping[str, Any], source_files: Iterable[str | os.PathLike]) -> Fingerprint:
-    """The fingerprint of a run on a loaded PreparedDataset: `spec_config` is RunSpec.to_config(), `source_files`
-    the library modules the run imports."""
+def run_fingerprint(prepared: Any, spec_config: Mapping[str, Any], code_files: Iterable[str | os.PathLike]) -> Fingerprint:
+    """The fingerprint of a run on a loaded PreparedDataset: `spec_config` is RunSpec.to_config(), `code_files`
+    the run's code inputs (the run rule's, or sbadbal.ops.codegraph.run_code_inputs outside the workflow)."""
     from sbadbal.data.store import preparation_settings, prepared_checksum  # torch only when a dataset is at hand
 
     return Fingerprint(spec=dict(spec_config), data_sha256=prepared_checksum(prepared),
-                       preparation=preparation_settings(prepared), code_version=code_version(source_files))
+                       preparation=preparation_settings(prepared), code_sha256=sources_sha256(code_files))
 
 
-def code_version(paths: Iterable[str | os.PathLike], *, root: str | os.PathLike | None = None) -> str:
+def sources_sha256(paths: Iterable[str | os.PathLike], *, root: str | os.PathLike | None = None) -> str:
     """sha256 over the given source files (names relative to `root`, default their common folder, and bytes).
 
     Relative names, so that the same code in another clone or folder has the same version.
     """
     files = sorted({Path(p).resolve() for p in paths})
     if not files:
-        raise ValueError("code_version needs at least one source file")
+        raise ValueError("sources_sha256 needs at least one source file")
     base = Path(root).resolve() if root is not None else Path(os.path.commonpath([f.parent for f in files]))
     digest = hashlib.sha256()
     for path in files:

@@ -1,17 +1,12 @@
-"""Small runtime helpers shared by the library: devices, timing with device synchronisation, progress bars."""
+"""Devices and timing with device synchronisation, for the run engine and the timing benchmark."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
 import torch
-
-T = TypeVar("T")
 
 
 def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
@@ -53,39 +48,3 @@ class Stopwatch:
         finally:
             synchronize(device)
             self.seconds += time.perf_counter() - start
-
-
-def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool | None = None) -> Iterable[T]:
-    """A tqdm bar when stderr is a terminal (or when enabled=True); the bare iterable otherwise."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, leave=False)
-
-
-def load_average() -> float | None:
-    """The 1-minute load average (os.getloadavg); None where the platform has none.
-
-    Recorded next to timings: the same benchmark ran 3.2x slower on a loaded machine.
-    """
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
-
-
-def environment_facts(prepared: Any = None) -> dict[str, Any]:
-    """Facts of this process that change a run's numbers, for the run sidecar.
-
-    torch's intra-op thread count changes results in the 8th digit (1 vs 2 threads); the prepared file's content
-    checksum says which data the run saw.
-    """
-    facts: dict[str, Any] = {"torch_threads": torch.get_num_threads()}
-    if prepared is not None:
-        from sbadbal.data.store import prepared_checksum
-
-        facts["prepared_sha256"] = prepared_checksum(prepared)
-    return facts

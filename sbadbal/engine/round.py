@@ -1,124 +1,36 @@
-"""The pieces of one AL round: derived seeds, initial sets, a freshly trained posterior, pool scoring.
+"""One AL round up to its acquisition, public: fit fresh networks on the labels, evaluate them on the test split and
+score the pool (or a random subset of it). The loop (sbadbal/engine/loop.py) runs it every round and then acquires
+(sbadbal/engine/acquire.py); the timing benchmark's input (sbadbal/bench/log_probs.py) is round 0 of it, so the
+benchmark's model depends on no acquisition code.
 
-Every random draw comes from a generator derived from (seed, round, purpose) (`derive_seed`), so a run needs no
-RNG state to resume. Apart from the loop (sbadbal/engine/loop.py) so that the timing benchmark's first-round model
-(sbadbal/bench/log_probs.py) does not depend on acquisition code.
+Every random draw comes from a generator derived from (seed, round, purpose) (sbadbal/engine/seeds.py).
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from sbadbal.config.model import RunSpec
-from sbadbal.engine.training import train_posterior
-from sbadbal.models.posterior import Posterior, build_posterior, predict_log_probs
-
-SHARED_INITIAL_SEED = 42  # the original code drew its one initial set under seed 42 at import (docs/algorithms.md)
-
-
-def derive_seed(seed: int, round_index: int, purpose: str) -> int:
-    """A 63-bit seed for one purpose in one round of one run: stable across processes, platforms and resumes."""
-    digest = hashlib.sha256(f"sbadbal/{int(seed)}/{int(round_index)}/{purpose}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+from sbadbal.engine.devices import Stopwatch
+from sbadbal.engine.seeds import derive_seed, derived_generator
+from sbadbal.engine.spec import RunSpec
+from sbadbal.engine.state import RunState, pool_indices
+from sbadbal.engine.training import DivergenceError, check_finite_log_probs, check_finite_metrics, train_posterior
+from sbadbal.models.posterior import Posterior, accuracy_and_nll, build_posterior, predict_log_probs
+from sbadbal.runs.schema import DIAGNOSTIC_COLUMNS
 
 
-def derived_generator(seed: int, round_index: int, purpose: str, device: torch.device | str = "cpu") -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(derive_seed(seed, round_index, purpose))
+def run_label(spec: RunSpec) -> str:
+    return f"{spec.dataset} {spec.name} b{spec.batch_size} seed {spec.seed}"
 
 
-# ------------------------------------------------------------------------------------------- pure pieces
-
-
-def balanced_initial_indices(targets_N: torch.Tensor, num_classes: int, size: int, generator: torch.Generator) -> list[int]:
-    """`size` indices, as even over classes as possible: size // C per class, the remainder to random classes.
-
-    Unlike the original code, the set is balanced also when C does not divide `size` (EMNIST: 20/47; see
-    docs/algorithms.md#protocol).
-    """
-    targets_N = torch.as_tensor(targets_N, dtype=torch.long)
-    if size > len(targets_N):
-        raise ValueError(f"initial_size ({size}) is larger than the pool ({len(targets_N)} points)")
-    per_class_C = torch.full((num_classes,), size // num_classes, dtype=torch.long)
-    extra = torch.randperm(num_classes, generator=generator)[: size % num_classes]
-    per_class_C[extra] += 1
-    chosen = []
-    for c in range(num_classes):
-        members = torch.nonzero(targets_N == c).flatten()
-        need = int(per_class_C[c])
-        if need > len(members):
-            raise ValueError(
-                f"a class-balanced initial set of {size} needs {need} points of class {c}, but the pool has {len(members)}"
-            )
-        chosen.append(members[torch.randperm(len(members), generator=generator)[:need]])
-    return sorted(torch.cat(chosen).tolist())
-
-
-def pool_indices(num_train: int, excluded: set[int]) -> torch.Tensor:
-    """Unlabelled, non-validation train indices in ascending order (the seed's pool order)."""
-    keep_N = torch.ones(num_train, dtype=torch.bool)
-    if excluded:
-        keep_N[torch.tensor(sorted(excluded), dtype=torch.long)] = False
-    return torch.nonzero(keep_N).flatten()
-
-
-# ---------------------------------------------------------------------------------------------- the run
-
-
-@dataclass
-class _RunState:
-    labelled: list[int]
-    validation: list[int]
-    rows: list[dict[str, Any]]
-
-
-def _check_fit(prepared: Any, spec: RunSpec) -> None:
-    name = getattr(prepared, "name", None)
-    if name is not None and str(name).upper() != spec.dataset.upper():
-        raise ValueError(f"the prepared dataset is {name!r} but the experiment names dataset {spec.dataset!r}")
-    pool_size = prepared.num_train - spec.validation_size
-    if spec.initial_size > pool_size:
-        raise ValueError(
-            f"initial_size ({spec.initial_size}) is larger than the pool ({pool_size} points"
-            + (f" after {spec.validation_size} validation points" if spec.validation_size else "") + ")"
-        )
-    if spec.budget > pool_size:
-        raise ValueError(
-            f"budget ({spec.budget}) exceeds the labelable pool ({pool_size} points"
-            + (f" after {spec.validation_size} validation points" if spec.validation_size else "") + ")"
-        )
-
-
-def _initial_state(prepared: Any, spec: RunSpec) -> _RunState:
-    initial_seed = SHARED_INITIAL_SEED if spec.shared_initial_set else spec.seed
-    labelled = balanced_initial_indices(
-        prepared.train_targets, prepared.num_classes, spec.initial_size, derived_generator(initial_seed, 0, "initial-set")
-    )
-    validation: list[int] = []
-    if spec.validation_size:
-        rest = pool_indices(prepared.num_train, set(labelled))
-        if spec.validation_size > len(rest) - 1:
-            raise ValueError(
-                f"training.validation_size ({spec.validation_size}) leaves no pool: only {len(rest)} unlabelled points"
-            )
-        order = torch.randperm(len(rest), generator=derived_generator(spec.seed, 0, "validation-set"))
-        validation = sorted(rest[order[: spec.validation_size]].tolist())
-    return _RunState(labelled=labelled, validation=validation, rows=[])
-
-
-def initial_sets(prepared: Any, spec: RunSpec) -> tuple[list[int], list[int]]:
-    """The run's initial labelled indices and (epochs protocol) validation indices, as the run draws them."""
-    _check_fit(prepared, spec)
-    state = _initial_state(prepared, spec)
-    return state.labelled, state.validation
-
-
-def _fresh_trained_posterior(prepared: Any, spec: RunSpec, state: _RunState, round_index: int, device: torch.device) -> Posterior:
+def fit_posterior(prepared: Any, spec: RunSpec, state: RunState, round_index: int, device: torch.device) -> Posterior:
+    """Fresh networks of the spec's model, trained on the labelled points of `state`."""
     posterior = build_posterior(
-        spec.model,
+        spec.architecture,
         method=spec.uncertainty.method,
         num_classes=prepared.num_classes,
         input_shape=prepared.input_shape,
@@ -135,8 +47,24 @@ def _fresh_trained_posterior(prepared: Any, spec: RunSpec, state: _RunState, rou
     return posterior
 
 
-def _score_pool(prepared: Any, spec: RunSpec, posterior: Posterior, candidates_P: torch.Tensor, round_index: int,
-                device: torch.device) -> torch.Tensor:
+def test_metrics(prepared: Any, spec: RunSpec, posterior: Posterior, round_index: int,
+                 device: torch.device) -> tuple[float, float]:
+    """Accuracy (percent) and NLL on the test split, with k_test samples."""
+    log_probs_T_K_C = predict_log_probs(
+        posterior,
+        lambda positions: prepared.test_inputs(positions),
+        prepared.num_test,
+        num_samples=spec.uncertainty.k_test,
+        batch_size=spec.scoring_batch_size,
+        device=device,
+        generator=derived_generator(spec.seed, round_index, "test-masks"),
+    )
+    return accuracy_and_nll(log_probs_T_K_C, prepared.test_targets)
+
+
+def score_pool(prepared: Any, spec: RunSpec, posterior: Posterior, candidates_P: torch.Tensor, round_index: int,
+               device: torch.device) -> torch.Tensor:
+    """log_probs_P_K_C of the candidates (train indices) with k_acquisition samples."""
     return predict_log_probs(
         posterior,
         lambda positions: prepared.train_inputs(candidates_P[positions]),
@@ -146,3 +74,48 @@ def _score_pool(prepared: Any, spec: RunSpec, posterior: Posterior, candidates_P
         device=device,
         generator=derived_generator(spec.seed, round_index, "pool-masks"),
     )
+
+
+@dataclass
+class ScoredRound:
+    """A round up to its acquisition: its row so far (test metrics, training and scoring seconds), and the pool it
+    scored (None once the budget is reached: the final round scores nothing)."""
+
+    row: dict[str, Any]
+    pool_P: torch.Tensor | None = None
+    log_probs_P_K_C: torch.Tensor | None = None
+
+
+def fit_and_score(prepared: Any, spec: RunSpec, state: RunState, round_index: int, device: torch.device, *,
+                  evaluate: bool = True, whole_pool: bool = False) -> ScoredRound:
+    """Fit on the labels, evaluate on the test split and, below the budget, score the pool: the spec's random
+    `pool_subset` of it, or all of it when `whole_pool`. The timing benchmark's input is round 0 with
+    `evaluate=False` (no test pass: its row's test metrics stay NaN) and `whole_pool=True`."""
+    training_clock = Stopwatch()
+    try:
+        with training_clock.measure(device):
+            posterior = fit_posterior(prepared, spec, state, round_index, device)
+    except DivergenceError as error:
+        raise error.located(run=run_label(spec), round_index=round_index) from error
+    accuracy = nll = math.nan
+    if evaluate:
+        accuracy, nll = test_metrics(prepared, spec, posterior, round_index, device)
+        check_finite_metrics(accuracy, nll, run=run_label(spec), round_index=round_index, lr=spec.learning_rate)
+    row = {
+        "round": round_index, "labelled": len(state.labelled), "test_accuracy": accuracy, "test_nll": nll,
+        "train_seconds": training_clock.seconds, "score_seconds": math.nan, "acquisition_seconds": math.nan,
+        "acquired_indices": "", **{column: math.nan for column in DIAGNOSTIC_COLUMNS},
+    }
+    if len(state.labelled) >= spec.budget:
+        return ScoredRound(row)
+    pool_P = pool_indices(prepared.num_train, set(state.labelled) | set(state.validation))
+    if not whole_pool and spec.pool_subset is not None and spec.pool_subset < len(pool_P):
+        subset = torch.randperm(len(pool_P), generator=derived_generator(spec.seed, round_index, "pool-subset"))
+        pool_P = pool_P[subset[: spec.pool_subset].sort().values]
+    scoring_clock = Stopwatch()
+    with scoring_clock.measure(device):
+        log_probs_P_K_C = score_pool(prepared, spec, posterior, pool_P, round_index, device)
+    check_finite_log_probs(log_probs_P_K_C, what=f"pool log-probabilities of {run_label(spec)}, round {round_index}",
+                           lr=spec.learning_rate)
+    row["score_seconds"] = scoring_clock.seconds
+    return ScoredRound(row, pool_P, log_probs_P_K_C)

@@ -1,8 +1,8 @@
 """Training protocols of the original code (docs/algorithms.md#protocol), every constant a parameter with its default.
 
-- `IterationsProtocol` (the seed's sampling_train.py): a fixed number of sampled training draws per round,
+- `IterationsProtocol` (the original's sampling_train.py): a fixed number of sampled training draws per round,
   Adam. The draws follow BlackHC's RandomFixedLengthSampler so every labelled point is seen about equally.
-- `EpochsProtocol` (the seed's newpipe_train.py ResNet protocol): SGD + momentum + weight decay, MultiStepLR per
+- `EpochsProtocol` (the original's newpipe_train.py ResNet protocol): SGD + momentum + weight decay, MultiStepLR per
   epoch, a fixed number of epochs, the best-validation-accuracy weights kept; validation in eval mode on a
   held-out part of the pool without augmentation (docs/algorithms.md#protocol: the original validated in train mode).
 
@@ -22,17 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sbadbal.models.posterior import Posterior, accuracy_and_nll, predict_log_probs
-
 # The protocols are plain records (sbadbal/engine/protocols.py, torch-free) so that the config model can build them.
-from sbadbal.engine.protocols import (  # noqa: E402,F401
-    PROTOCOLS,
-    EpochsProtocol,
-    IterationsProtocol,
-    Protocol,
-    protocol_from_config,
-    protocol_to_config,
-)
+from sbadbal.engine.protocols import PROTOCOLS, EpochsProtocol, IterationsProtocol, Protocol
+from sbadbal.models.posterior import Posterior, accuracy_and_nll, predict_log_probs
 
 # Log-probabilities (or a loss) beyond this magnitude mean logits a million apart: no converging network gives
 # them, an exploding one does. With lr 1e6 the loss stayed finite (0) while outputs reached -1e32 and the test

@@ -1,4 +1,5 @@
-"""The seed's architectures by name (docs/algorithms.md#models), in a consistent-MC-dropout and an ensemble-member variant.
+"""Bayesian networks: consistent MC dropout layers, the `BayesianModule` with its factorised forward, ensemble members,
+and `build_model`, which builds an architecture (sbadbal/models/architectures.py) named by its record as one of them.
 
 Every model maps a batch of inputs to log-probabilities. `forward(x_B)` gives one sample, `log_probs_B_C`
 (in training: a fresh dropout mask per row). Models built for `mc_dropout` are `BayesianModule`s and also
@@ -11,16 +12,13 @@ once per input (exact factorisation for mnist_cnn, the deterministic prefix for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from importlib import import_module
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-# Names, supported uncertainty methods and input ranks are records in sbadbal/models/records.py (torch-free).
-from sbadbal.models.records import MODEL_NAMES, MODELS, UNCERTAINTY_METHODS, check_model_pair  # noqa: E402,F401
-
-MLP_HIDDEN = 256  # not from the seed (it has no text model): a small head on 384-d sentence embeddings
 
 
 class _ConsistentDropout(nn.Module):
@@ -265,85 +263,16 @@ def reset_consistent_masks(model: nn.Module, generator: torch.Generator | None) 
             module.reset_mask(generator)
 
 
-def _flattened_size(features: nn.Module, input_shape: Sequence[int]) -> int:
-    with torch.no_grad():
-        return int(features(torch.zeros(1, *input_shape)).numel())
-
-
-def _dropout_factory(uncertainty: str, *, conv_p: float, fc_p: float):
-    """The seed's two dropout flavours: consistent 2-D/1-D MC dropout, or plain element-wise dropout."""
-    if uncertainty == "mc_dropout":
-        return (lambda: ConsistentMCDropout2d(conv_p)), (lambda: ConsistentMCDropout(fc_p))
-    return (lambda: nn.Dropout(conv_p)), (lambda: nn.Dropout(fc_p))
-
-
-def _mnist_cnn(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.Sequential:
-    # CNN_MC_RMNIST / CNN_ENS_RMNIST: dropout before pooling and ReLU, as in the seed and BlackHC's BayesianCNN.
-    conv_drop, fc_drop = _dropout_factory(uncertainty, conv_p=0.5 if uncertainty == "mc_dropout" else 0.25, fc_p=0.5)
-    features = nn.Sequential(
-        nn.Conv2d(input_shape[0], 32, kernel_size=5), conv_drop(), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Conv2d(32, 64, kernel_size=5), conv_drop(), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Flatten(),
-    )
-    flat = _flattened_size(features, input_shape)
-    return nn.Sequential(*features, nn.Linear(flat, 128), fc_drop(), nn.ReLU(), nn.Linear(128, num_classes))
-
-
-def _emnist_cnn(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.Sequential:
-    conv_drop, fc_drop = _dropout_factory(uncertainty, conv_p=0.5 if uncertainty == "mc_dropout" else 0.25, fc_p=0.5)
-    features = nn.Sequential(
-        nn.Conv2d(input_shape[0], 32, kernel_size=3), conv_drop(), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Conv2d(32, 64, kernel_size=3), conv_drop(), nn.ReLU(),
-        nn.Conv2d(64, 128, kernel_size=3), conv_drop(), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Flatten(),
-    )
-    flat = _flattened_size(features, input_shape)
-    return nn.Sequential(*features, nn.Linear(flat, 512), fc_drop(), nn.ReLU(), nn.Linear(512, num_classes))
-
-
-def _cifar_cnn(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.Sequential:
-    # CNN_ENS_CIFAR10; the seed has no MC twin, ours swaps in consistent dropout at the same places and rates.
-    conv_drop, fc_drop = _dropout_factory(uncertainty, conv_p=0.25, fc_p=0.5)
-    features = nn.Sequential(
-        nn.Conv2d(input_shape[0], 32, kernel_size=3), nn.ReLU(), conv_drop(),
-        nn.Conv2d(32, 32, kernel_size=3), nn.ReLU(), conv_drop(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, kernel_size=3), nn.ReLU(), conv_drop(),
-        nn.Conv2d(64, 64, kernel_size=3), nn.ReLU(), conv_drop(), nn.MaxPool2d(2),
-        nn.Flatten(),
-    )
-    flat = _flattened_size(features, input_shape)
-    return nn.Sequential(*features, nn.ReLU(), fc_drop(), nn.Linear(flat, num_classes))
-
-
-def _resnet18(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.Module:
-    import torchvision
-
-    net = torchvision.models.resnet18(num_classes=num_classes)
-    # CIFAR stem (docs/algorithms.md#models): 3x3 stride-1 conv and no max-pool, so 32x32 inputs are not shrunk 4x at once.
-    net.conv1 = nn.Conv2d(input_shape[0], 64, kernel_size=3, stride=1, padding=1, bias=False)
-    net.maxpool = nn.Identity()
-    return net
-
-
-def _mlp(uncertainty: str, num_classes: int, input_shape: Sequence[int]) -> nn.Sequential:
-    _, fc_drop = _dropout_factory(uncertainty, conv_p=0.5, fc_p=0.5)
-    return nn.Sequential(nn.Flatten(), nn.Linear(int(torch.Size(input_shape).numel()), MLP_HIDDEN), fc_drop(), nn.ReLU(),
-                         nn.Linear(MLP_HIDDEN, num_classes))
-
-
-# Each record names its builder among the functions above.
-_BUILDERS = {name: globals()[record.builder] for name, record in MODELS.items()}
-
-
 def init_glorot(model: nn.Module, generator: torch.Generator) -> None:
-    """Xavier-uniform on the weights of every Linear and Conv2d (seed utils.init_glorot); biases keep defaults."""
+    """Xavier-uniform on the weights of every Linear and Conv2d (the original's utils.init_glorot); biases keep
+    defaults."""
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(module.weight, generator=generator)
 
 
 def build_model(
-    name: str,
+    architecture: Mapping[str, Any],
     *,
     num_classes: int,
     input_shape: Sequence[int],
@@ -353,14 +282,19 @@ def build_model(
 ) -> nn.Module:
     """A freshly initialised model: a `BayesianModule` for mc_dropout, an `EnsembleMember` for ensemble.
 
-    Give `seed` (or a CPU `generator`) for a reproducible initialisation; PyTorch's default bias init uses the
-    global RNG, so construction runs under a forked RNG seeded from the same source and leaves it untouched.
+    `architecture`: a model record's plain values (`ModelRecord.architecture()`, the run's parameter): the module
+    and function that build the network, its input rank and the uncertainty methods it supports. Give `seed` (or a CPU `generator`) for a reproducible
+    initialisation; PyTorch's default bias init uses the global RNG, so construction runs under a forked RNG seeded
+    from the same source and leaves it untouched.
     """
-    check_model_pair(name, uncertainty)
+    name = architecture.get("name", architecture["builder"])
+    supported = tuple(architecture["uncertainty_methods"])
+    if uncertainty not in supported:
+        raise ValueError(f"model {name!r} does not support uncertainty {uncertainty!r}; it supports {', '.join(supported)}")
     input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) != MODELS[name].input_rank:
+    if len(input_shape) != architecture["input_rank"]:
         raise ValueError(
-            f"model {name!r} needs inputs of rank {MODELS[name].input_rank} (without batch), got input_shape {input_shape}"
+            f"model {name!r} needs inputs of rank {architecture['input_rank']} (without batch), got input_shape {input_shape}"
         )
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
@@ -368,10 +302,11 @@ def build_model(
         if seed is None:
             raise ValueError("build_model needs a seed or a generator (every random choice is explicit)")
         generator = torch.Generator().manual_seed(int(seed))
+    builder = getattr(import_module(architecture["module"]), architecture["builder"])
     construction_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(construction_seed)
-        net = _BUILDERS[name](uncertainty, num_classes, input_shape)
+        net = builder(uncertainty, num_classes, input_shape)
     init_glorot(net, generator)
     if uncertainty == "mc_dropout":
         model = BayesianModule()

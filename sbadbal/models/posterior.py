@@ -8,8 +8,9 @@ batches and returns float64 log-probabilities on the CPU, the precision the acqu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -47,7 +48,7 @@ class Posterior:
 
 
 def build_posterior(
-    model_name: str,
+    architecture: Mapping[str, Any],
     *,
     method: str,
     num_classes: int,
@@ -57,7 +58,8 @@ def build_posterior(
 ) -> Posterior:
     """Freshly initialised networks: one for mc_dropout, `members` independently initialised ones for ensemble.
 
-    `seeds` gives one initialisation seed per network (length 1 for mc_dropout, `members` for ensemble).
+    `architecture`: the model record's plain values (`ModelRecord.architecture()`); `seeds` gives one
+    initialisation seed per network (length 1 for mc_dropout, `members` for ensemble).
     """
     count = 1 if method == "mc_dropout" else members
     if method == "ensemble" and members < 1:
@@ -65,7 +67,7 @@ def build_posterior(
     if len(seeds) != count:
         raise ValueError(f"{method} with {count} network(s) needs {count} seed(s), got {len(seeds)}")
     nets = [
-        build_model(model_name, num_classes=num_classes, input_shape=input_shape, uncertainty=method, seed=s)
+        build_model(architecture, num_classes=num_classes, input_shape=input_shape, uncertainty=method, seed=s)
         for s in seeds
     ]
     return Posterior(method, nets)

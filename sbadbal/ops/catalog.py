@@ -36,13 +36,13 @@ def _first_complete_folder(folders: list[Path], names: tuple[str, ...], allow_gz
 
 
 def _idx_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.files import IDX_DATASETS, idx_search_dirs
+    from sbadbal.data.idx import IDX_DATASETS, idx_search_dirs
 
     return _first_complete_folder(idx_search_dirs(name, data_dir), IDX_DATASETS[name][1], allow_gz=True)
 
 
 def _cifar_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.files import CIFAR_DATASETS
+    from sbadbal.data.cifar import CIFAR_DATASETS
 
     _, folder, train_files, test_files, _ = CIFAR_DATASETS[name]
     return _first_complete_folder([data_dir / folder, data_dir / name.lower() / folder], train_files + test_files,
@@ -50,7 +50,7 @@ def _cifar_folder(name: str, data_dir: Path) -> Path | None:
 
 
 def _svhn_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.files import _SVHN_FILES
+    from sbadbal.data.svhn import _SVHN_FILES
 
     return _first_complete_folder([data_dir, data_dir / "SVHN", data_dir / "svhn"], _SVHN_FILES, allow_gz=False)
 
@@ -80,19 +80,19 @@ LOCATORS: Mapping[str, Callable[[str, Path], Path | None]] = {
 
 
 def algorithm_entries() -> list[dict[str, Any]]:
-    from sbadbal.acquisition import ALGORITHMS
+    from sbadbal.acquisition.records import RECORDS
 
     return [
-        {"name": spec.name, "parameters": dict(spec.defaults), "aliases": list(spec.aliases),
-         "stochastic": spec.stochastic, "description": spec.description}
-        for spec in ALGORITHMS.values()
+        {"name": record.name, "parameters": dict(record.defaults), "aliases": list(record.aliases),
+         "stochastic": record.stochastic, "description": record.description}
+        for record in RECORDS
     ]
 
 
 def dataset_entries(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Every registered dataset, with `offline_at`: where this machine holds its files (None: download needed)."""
-    from sbadbal.data.records import SPECS
     from sbadbal.data.files import resolve_data_dir
+    from sbadbal.data.records import SPECS
 
     root = resolve_data_dir(data_dir)
     entries = []
@@ -106,7 +106,7 @@ def dataset_entries(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 def model_entries() -> list[dict[str, Any]]:
-    from sbadbal.models.bayesian import MODEL_NAMES, UNCERTAINTY_METHODS, check_model_pair
+    from sbadbal.models.records import MODEL_NAMES, UNCERTAINTY_METHODS, check_model_pair
 
     def supports(model: str, method: str) -> bool:
         try:

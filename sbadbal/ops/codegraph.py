@@ -1,22 +1,31 @@
-"""Which library files a piece of code runs, read off its import statements (static, torch-free).
+"""The code of a job: which library files it runs, read off import statements (static, torch-free).
 
-The workflow lists these files as a rule's code inputs, so a code edit reruns exactly the jobs whose script
-imports the edited module, directly or through other sbadbal modules: an edit of plots.py reruns figures only,
-an edit of training.py every AL run. Imports are read wherever they stand (inside functions too), so a new
-helper module is never missed. Packages whose `__init__` is lazy declare `_EXPORTS` (name -> submodule); an
-import of a name from such a package follows only the submodule that defines it.
+`code_inputs(entry, *modules)` is the one computation: the files that a rule's script imports, directly or through
+other sbadbal modules, plus the modules its records name (a run's acquisition function and architecture, a dataset's
+source), each with its own imports. The workflow lists them as the rule's code inputs, so a code edit reruns
+exactly the jobs whose code it is: an edit of analysis/plots.py reruns figures only, engine/training.py every AL run,
+acquisition/lbb.py the LBB and PLBB runs. A run's checkpoint fingerprints the same files (`run_code_inputs`).
+
+Imports are read wherever they stand (inside functions too), so a new helper module is never missed. Packages
+whose `__init__` is lazy declare `_EXPORTS` (name -> submodule); an import of a name from such a package follows
+only the submodule that defines it. Modules under sbadbal/ops/ never change a number (this module, scheduling,
+GPU slots, progress, provenance, recovery, the catalog): they are followed but never a code input.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "sbadbal"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-# This module finds code inputs for the workflow; no job computes anything with it, so editing it reruns nothing.
-TOOLING = ("ops/codegraph.py",)
+# What never changes a number, relative to the package: not a code input of any job.
+NOT_CODE = ("ops/",)
+# The engine's entry: what a run executes besides its rule's script (the CLI's runs, a checkpoint's default).
+ENGINE_ENTRY = "engine/loop.py"
 
 
 def _module_file(root: Path, dotted: str) -> Path | None:
@@ -104,10 +113,27 @@ def _closure(paths: tuple[str, ...], root: Path) -> tuple[str, ...]:
         seen.add(path)
         for dotted in _imported_modules(path, root):
             pending.extend(f.resolve() for f in _files_of_import(root, dotted))
-    inside = [p for p in seen if p.is_relative_to(root) and str(p.relative_to(root)) not in TOOLING]
-    return tuple(sorted(str(p.relative_to(root)) for p in inside))
+    inside = [p.relative_to(root).as_posix() for p in seen if p.is_relative_to(root)]
+    return tuple(sorted(name for name in inside if not name.startswith(NOT_CODE)))
 
 
-def library_inputs(*paths: str | Path, root: Path = PACKAGE_ROOT) -> list[str]:
-    """import_closure as workflow inputs: paths like sbadbal/engine/loop.py (the package's own folder name)."""
-    return [f"{PACKAGE}/{relative}" for relative in import_closure(*paths, root=root)]
+def module_file(dotted: str, root: Path = PACKAGE_ROOT) -> Path:
+    """The file of a dotted sbadbal module a record names (`sbadbal.acquisition.lbb` -> <root>/acquisition/lbb.py)."""
+    found = _module_file(Path(root), dotted)
+    if found is None or not dotted.startswith(PACKAGE + "."):
+        raise ValueError(f"{dotted!r} is not a module of the {PACKAGE} package under {root}")
+    return found
+
+
+def code_inputs(entry: str | Path, *modules: str, root: str | Path = PACKAGE_ROOT) -> list[Path]:
+    """The code of a job: the library files that `entry` (a script or library file) and the dotted `modules` its
+    records name run, as paths under `root` (relative when `root` is: the workflow's `sbadbal/...` inputs)."""
+    files = [Path(entry), *(module_file(module, Path(root)) for module in modules)]
+    return [Path(root) / relative for relative in import_closure(*files, root=Path(root))]
+
+
+def run_code_inputs(spec: Any, *, entry: str | Path | None = None, root: str | Path = PACKAGE_ROOT) -> list[Path]:
+    """A run's code: `entry` (the run rule's script; default the engine's loop) and the acquisition and architecture
+    modules its spec (sbadbal.engine.spec.RunSpec) names."""
+    modules: Iterable[str] = (spec.acquisition["module"], spec.architecture["module"])
+    return code_inputs(entry if entry is not None else Path(root) / ENGINE_ENTRY, *modules, root=root)

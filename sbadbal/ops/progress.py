@@ -1,4 +1,5 @@
-"""Progress of an active-learning run: one log line per round and, on a terminal, a progress bar.
+"""Progress, which never changes a number: one log line per round of an active-learning run and, on a terminal,
+progress bars (over the rounds, and over the greedy steps of the slow acquisition functions).
 
     reporter = round_reporter(total_rounds(initial_size=20, budget=70, batch_size=10), write=logger.info)
     run_active_learning(..., progress=reporter)   # reporter(row) after every round
@@ -15,8 +16,10 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def total_rounds(*, initial_size: int, budget: int, batch_size: int) -> int:
@@ -91,6 +94,18 @@ class RoundReporter:
             self.bar.close()
 
 
+def progress_bar(iterable: Iterable[T], *, total: int | None = None, desc: str = "",
+                 enabled: bool | None = None) -> Iterable[T]:
+    """A tqdm bar over `iterable` when stderr is a terminal (or when enabled=True); the bare iterable otherwise."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
 def round_bar(total: int, *, enabled: bool | None = None, desc: str = "AL rounds", stream=None):
     """A tqdm bar over the rounds on stderr when it is a terminal (or when enabled=True); None otherwise, so that
     logs and Slurm job files get the plain lines only."""
@@ -108,10 +123,10 @@ def round_reporter(total: int, *, write: Callable[[str], None] | None = None, ba
                    clock: Callable[[], float] = time.monotonic) -> RoundReporter:
     """A RoundReporter writing with `write` (default: print to stderr), with a bar when `bar` (None: when stderr is
     a terminal). With a bar, lines go through tqdm.write so that they do not tear it."""
-    progress_bar = round_bar(total, enabled=bar)
+    rounds_bar = round_bar(total, enabled=bar)
     if write is None:
-        write = _bar_safe_print if progress_bar is not None else (lambda line: print(line, file=sys.stderr, flush=True))
-    return RoundReporter(total, write=write, bar=progress_bar, clock=clock)
+        write = _bar_safe_print if rounds_bar is not None else (lambda line: print(line, file=sys.stderr, flush=True))
+    return RoundReporter(total, write=write, bar=rounds_bar, clock=clock)
 
 
 def _bar_safe_print(line: str) -> None:

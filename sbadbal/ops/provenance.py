@@ -1,4 +1,6 @@
-"""Which code produced a result: the package version and, in a git checkout, the commit and whether it was edited.
+"""Which code produced a result, for its sidecar: the package version and, in a git checkout, the commit and whether
+it was edited. (The checkpoint's code fingerprint is another thing: a hash of the run's code inputs,
+sbadbal.engine.checkpoint.sources_sha256.)
 
 Torch-free and cheap (two `git` calls), so a run's sidecar can always record it. Outside a git checkout (an
 installed wheel, a copied folder) or without `git` on the PATH, the git fields are None rather than an error.
@@ -41,7 +43,7 @@ def _checkout_of(root: Path) -> Path | None:
     return top_path if (top_path / "sbadbal" / "__init__.py").is_file() else None
 
 
-def code_version(root: str | Path | None = None) -> dict[str, Any]:
+def git_provenance(root: str | Path | None = None) -> dict[str, Any]:
     """{"version": package version, "git_commit": HEAD's hash or None, "git_dirty": True/False or None}.
 
     git_dirty is True when tracked files differ from HEAD or untracked, not ignored files exist: both can change

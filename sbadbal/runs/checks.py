@@ -1,7 +1,7 @@
 """Run files checked against the run schema before any table is made (torch-free).
 
-A run CSV (and a checkpoint's rows) holds one row per round 0..n-1 with the columns of
-`sbadbal.runs.writers.RUN_COLUMNS`. A blank accuracy, an accuracy of 1e9, text in a number, a header-only file or
+A run CSV (and a checkpoint's rows) holds one row per round 0..n-1 with the columns of the run schema
+(sbadbal/runs/schema.py). A blank accuracy, an accuracy of 1e9, text in a number, a header-only file or
 labelled counts that do not add up would otherwise flow into means over seeds with exit code 0; here each
 fails with one error naming the file, the row and the column.
 """
@@ -17,15 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from sbadbal.runs.writers import DIAGNOSTIC_COLUMNS, RUN_COLUMNS
+from sbadbal.runs.schema import DIAGNOSTIC_COLUMNS, RUN_COLUMNS, RUN_SCHEMA
 
-INT_COLUMNS = ("round", "labelled")
-FLOAT_COLUMNS = ("test_accuracy", "test_nll", "train_seconds", "score_seconds", "acquisition_seconds")
-# The last round scores and acquires nothing: its timings are NaN (blank in the CSV). Elsewhere they are required.
-NAN_ON_LAST_ROW_ONLY = ("score_seconds", "acquisition_seconds")
-# Batch diagnostics: blank where they do not apply (and on the last row); counts are integers >= 0, the sums of
-# information are finite (the importance-sampled joint MI may fall a hair below 0 for a near-redundant batch).
-COUNT_COLUMNS = ("batch_copies", "batch_nonpositive_gains")
+INT_COLUMNS = tuple(c.name for c in RUN_SCHEMA if c.kind == "count")
+FLOAT_COLUMNS = tuple(c.name for c in RUN_SCHEMA if c.kind in ("percent", "number"))
+NAN_ON_LAST_ROW_ONLY = tuple(c.name for c in RUN_SCHEMA if c.blank_on_last_row)
+COUNT_COLUMNS = tuple(c.name for c in RUN_SCHEMA if c.kind == "diagnostic count")
+_PERCENT_COLUMNS = tuple(c.name for c in RUN_SCHEMA if c.kind == "percent")
 
 
 class RunFileError(ValueError):
@@ -61,7 +59,7 @@ def _column_problem(column: str, value: Any, *, last: bool) -> str | None:
             return None
         if not math.isfinite(value):
             return "missing or non-finite value" + (" (allowed on the last row only)" if column in NAN_ON_LAST_ROW_ONLY else "")
-        if column == "test_accuracy" and not 0.0 <= value <= 100.0:
+        if column in _PERCENT_COLUMNS and not 0.0 <= value <= 100.0:
             return f"accuracy must lie in [0, 100] (percent), got {value!r}"
         if value < 0:
             return f"must be >= 0, got {value!r}"

@@ -1,41 +1,19 @@
-"""Run files: the per-run schema, atomic writers (temp file + rename, never appended to) and the run sidecar.
+"""Atomic writers: a temp file in the same folder, fsynced, then renamed; never appended to.
 
-What every AL run writes, kept apart from the tables (sbadbal/analysis/tables.py) so that editing a table's formatting
-reruns no run (a rule's code inputs follow its imports: sbadbal/ops/codegraph.py).
+What every job writes its outputs with (runs, prepared data, tables, figures), so that a reader never sees a
+half-written file and a crash leaves no partial one under the final name.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import platform
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-# One row per evaluated round of one AL run. Timing columns are seconds; acquisition time is the acquisition
-# function alone (device-synchronised), scoring is the pool's forward passes, training the model fit.
-RUN_COLUMNS = (
-    "round",
-    "labelled",
-    "test_accuracy",
-    "test_nll",
-    "train_seconds",
-    "score_seconds",
-    "acquisition_seconds",
-    "acquired_indices",
-    # Batch quality of the acquisition after this round (sbadbal/acquisition/diagnostics.py); blank on the last row
-    # and where a column does not apply (copies on a dataset without repeats, gains of a non-LBB algorithm).
-    "batch_joint_mi",
-    "batch_sum_bald",
-    "batch_copies",
-    "batch_nonpositive_gains",
-)
-DIAGNOSTIC_COLUMNS = RUN_COLUMNS[-4:]
 
 
 def _fsync(path: Path) -> None:
@@ -78,35 +56,3 @@ def write_json_atomic(obj: Any, path: str | os.PathLike) -> Path:
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
     return write_atomically(path, lambda tmp: tmp.write_text(text))
-
-
-def software_versions() -> dict[str, str]:
-    """Versions that decide a run's numbers, for the JSON sidecar."""
-    import numpy
-    import torch
-
-    import sbadbal
-
-    versions = {
-        "python": platform.python_version(),
-        "sbadbal": sbadbal.__version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "cuda": str(torch.version.cuda),
-    }
-    return versions
-
-
-def run_sidecar(config: Mapping[str, Any], device_name: str) -> dict[str, Any]:
-    """The JSON sidecar of a result file: the config that produced it, versions, device and time of the run."""
-    return {
-        "config": dict(config),
-        "versions": software_versions(),
-        "device": device_name,
-        "host": platform.node(),
-        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-# --- aggregation: many run files -> tables (the workflow's aggregate and bench rules) -------------------------

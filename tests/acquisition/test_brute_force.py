@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sbadbal.acquisition import acquire
-from sbadbal.acquisition.batchbald import joint_entropies, probs_K_NC, sample_joint
+from sbadbal.acquisition.joint import joint_entropies, probs_K_NC, sample_joint
 from sbadbal.acquisition.lbb import pairwise_mutual_information
 from sbadbal.acquisition.lbb_code import lbb_code_scores
 from sbadbal.acquisition.scores import point_uncertainty

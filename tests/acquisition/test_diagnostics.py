@@ -10,16 +10,16 @@ import torch
 
 from sbadbal.acquisition import acquire
 from sbadbal.acquisition.diagnostics import (
-    DIAGNOSTIC_COLUMNS,
     base_indices,
     batch_copies,
     batch_diagnostics,
     batch_joint_mi,
     batch_nonpositive_gains,
     batch_sum_bald,
-    scores_are_gains,
 )
+from sbadbal.acquisition.records import record_of
 from sbadbal.acquisition.scores import bald_scores
+from sbadbal.runs.schema import DIAGNOSTIC_COLUMNS
 
 
 def independent_log_probs(num_points: int, num_classes: int, seed: int) -> torch.Tensor:
@@ -109,9 +109,10 @@ def test_batch_copies_counts_picks_adding_no_new_base_point(picks, labelled, exp
 
 
 def test_which_scores_are_gains():
-    assert scores_are_gains("LBB") and scores_are_gains("PLBB") and scores_are_gains("large_batchbald")
+    assert record_of("LBB").scores_are_gains and record_of("PLBB").scores_are_gains
+    assert record_of("large_batchbald").scores_are_gains
     for name in ("BALD", "PowerBALD", "BatchBALD", "LBB-code", "PLBB-code", "Random"):
-        assert not scores_are_gains(name)
+        assert not record_of(name).scores_are_gains
 
 
 def test_nonpositive_gains_on_copies(device):
@@ -129,7 +130,7 @@ def test_nonpositive_gains_on_copies(device):
 def test_batch_diagnostics_columns_and_not_applicable(device, log_probs_factory):
     log_probs = log_probs_factory(20, 6, 3, seed=7, device=device)
     lbb = acquire("LBB", log_probs, 4)
-    row = batch_diagnostics(log_probs, lbb.indices, algorithm="LBB", scores=lbb.scores,
+    row = batch_diagnostics(log_probs, lbb.indices, scores_are_gains=True, scores=lbb.scores,
                             pick_base_indices=base_indices(lbb.indices, 10), labelled_base_indices=[0, 1])
     assert tuple(row) == DIAGNOSTIC_COLUMNS
     assert row["batch_joint_mi"] == pytest.approx(batch_joint_mi(log_probs, lbb.indices), abs=1e-12)
@@ -137,9 +138,9 @@ def test_batch_diagnostics_columns_and_not_applicable(device, log_probs_factory)
     assert row["batch_copies"] == batch_copies(base_indices(lbb.indices, 10), [0, 1])
     assert row["batch_nonpositive_gains"] == batch_nonpositive_gains(lbb.scores)
     bald = acquire("BALD", log_probs, 4)
-    row = batch_diagnostics(log_probs, bald.indices, algorithm="BALD", scores=bald.scores)
+    row = batch_diagnostics(log_probs, bald.indices, scores_are_gains=False, scores=bald.scores)
     assert row["batch_copies"] is None and row["batch_nonpositive_gains"] is None
-    empty = batch_diagnostics(log_probs, [], algorithm="BALD")
+    empty = batch_diagnostics(log_probs, [], scores_are_gains=False)
     assert math.isnan(empty["batch_joint_mi"]) and math.isnan(empty["batch_sum_bald"])
 
 
@@ -153,7 +154,8 @@ def test_diagnostics_show_balds_redundancy_on_a_repeated_pool():
     rows = {}
     for name in ("BALD", "BatchBALD", "LBB"):
         batch = acquire(name, log_probs, 4, generator=torch.Generator().manual_seed(0))
-        rows[name] = batch_diagnostics(log_probs, batch.indices, algorithm=name, scores=batch.scores,
+        rows[name] = batch_diagnostics(log_probs, batch.indices, scores_are_gains=record_of(name).scores_are_gains,
+                                       scores=batch.scores,
                                        pick_base_indices=base_indices(batch.indices, 12), labelled_base_indices=[])
     assert rows["BALD"]["batch_copies"] == 2  # the best base point three times
     assert rows["BatchBALD"]["batch_copies"] == 0 and rows["LBB"]["batch_copies"] == 0

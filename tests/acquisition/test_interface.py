@@ -1,4 +1,4 @@
-"""The registry, parameter checks, input validation, progress bars and timing helper."""
+"""The records and the by-name registry, parameter checks, input validation and progress bars."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ from sbadbal.acquisition import (
     is_stochastic,
     validate_params,
 )
-from sbadbal.bench.timing import time_acquisition
+from sbadbal.acquisition.records import RECORDS
 
 
-def test_names_in_the_agreed_order():
-    assert ALGORITHM_NAMES == ("BALD", "PowerBALD", "BatchBALD", "LBB", "PLBB", "LBB-code", "PLBB-code", "MaxProb", "Entropy", "Random")
-    assert tuple(ALGORITHMS) == ALGORITHM_NAMES
+def test_names_come_from_the_records_in_their_order():
+    assert tuple(ALGORITHMS) == ALGORITHM_NAMES == tuple(record.name for record in RECORDS)
+    assert len(set(ALGORITHM_NAMES)) == len(ALGORITHM_NAMES)
+    for record in RECORDS:
+        function = ALGORITHMS[record.name]
+        assert function.imported().__name__ == record.function_name and function.stochastic == record.stochastic
 
 
 @pytest.mark.parametrize(
@@ -138,29 +141,3 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(name, capsys):
     assert capsys.readouterr().err == ""
     acquire(name, log_probs, 3, generator=generator, progress=True)
     assert name in capsys.readouterr().err
-
-
-def test_time_acquisition_reports_median_and_memory(device):
-    log_probs = good_log_probs().to(device)
-    result = time_acquisition("PBALD", log_probs, 3, repeats=3, seed=1)
-    assert result["algorithm"] == "PowerBALD"
-    assert (result["N"], result["K"], result["C"], result["batch_size"]) == (10, 3, 4, 3)
-    assert result["median_seconds"] > 0 and result["peak_memory_bytes"] >= 0
-    assert torch.device(result["device"]).type == device.type and result["repeats"] == 3
-    assert result["memory_method"] in {"cuda_max_allocated", "cpu_rss_peak_delta"}
-    with pytest.raises(ValueError, match="repeats"):
-        time_acquisition("BALD", log_probs, 3, repeats=0)
-
-
-def test_source_files_follow_each_algorithms_imports():
-    from sbadbal.acquisition import ALGORITHM_NAMES, source_files
-
-    lbb, bald, batchbald = source_files("LBB"), source_files("BALD"), source_files("BB")
-    assert "acquisition/lbb.py" in lbb and "acquisition/lbb.py" not in bald
-    assert "acquisition/simple.py" in bald and "acquisition/simple.py" not in lbb
-    assert "acquisition/batchbald.py" in batchbald and "acquisition/lbb.py" not in batchbald
-    assert "engine/devices.py" in lbb  # progress bars come from sbadbal.engine.devices: an indirect import is followed
-    for name in ALGORITHM_NAMES:
-        files = source_files(name)
-        assert {"acquisition/registry.py", "acquisition/validation.py", "acquisition/scores.py"} <= set(files)
-        assert "bench/timing.py" not in files

@@ -40,7 +40,7 @@ from sbadbal.analysis.claims import (
     seeds_to_decide,
     t_interval,
 )
-from sbadbal.config.model import ClaimRules, ConfigError, load_config
+from sbadbal.config import ClaimRules, ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from sbadbal.acquisition import ALGORITHM_NAMES
+from sbadbal.acquisition.records import looks
 from sbadbal.analysis.plots import (
-    ALGORITHM_STYLES,
+    LineStyle,
     algorithm_styles,
     base_algorithm,
     batch_diagnostics_summary,
@@ -22,6 +23,9 @@ from sbadbal.analysis.plots import (
 )
 
 VARIANTS = {"LBB-w2": "LBB", "LBB-w4": "LBB", "PowerBALD-a1": "PowerBALD", "PLBB-a1": "PLBB", "mystery": "nope"}
+# The records' looks, as the figure rules pass them.
+REGISTERED = looks(ALGORITHM_NAMES)
+STYLES = {name: LineStyle(*look) for name, look in REGISTERED.items()}
 
 
 def synthetic_runs(algorithms, seeds=(1, 2, 3), rounds=4, batch_size=10):
@@ -40,45 +44,46 @@ def synthetic_runs(algorithms, seeds=(1, 2, 3), rounds=4, batch_size=10):
     return pd.DataFrame(rows)
 
 
-def test_every_registered_algorithm_has_a_style():
-    assert set(ALGORITHM_STYLES) == set(ALGORITHM_NAMES)
+def test_the_looks_come_from_the_records_in_their_order():
+    assert list(REGISTERED) == list(ALGORITHM_NAMES)
+    assert list(looks(["Random", "BALD", "not-an-algorithm"])) == ["BALD", "Random"]
 
 
 def test_styles_are_distinct_for_registered_names_and_variants():
     names = [*ALGORITHM_NAMES, *VARIANTS, "PLBB-code-w3", "other1", "other2"]
-    styles = algorithm_styles(names, VARIANTS)
+    styles = algorithm_styles(names, VARIANTS, registered=REGISTERED)
     assert set(styles) == set(names)
     assert len(set(styles.values())) == len(names)
     # colour + line + marker differ, not only a shade: at least two of them for any two registered algorithms
     for first in ALGORITHM_NAMES:
         for second in ALGORITHM_NAMES:
-            a, b = ALGORITHM_STYLES[first], ALGORITHM_STYLES[second]
+            a, b = STYLES[first], STYLES[second]
             if first != second:
                 assert a.colour != b.colour and (a.line, a.marker) != (b.line, b.marker)
 
 
 def test_many_variants_of_one_base_stay_distinct():
     names = [f"LBB-w{i}" for i in range(20)]
-    styles = algorithm_styles(names)
+    styles = algorithm_styles(names, registered=REGISTERED)
     assert len(set(styles.values())) == 20
-    assert all(style.line == ALGORITHM_STYLES["LBB"].line and not style.filled for style in styles.values())
+    assert all(style.line == STYLES["LBB"].line and not style.filled for style in styles.values())
 
 
 def test_variant_base_from_mapping_then_prefix():
-    assert base_algorithm("LBB-w2", {"LBB-w2": "PLBB"}) == "PLBB"
-    assert base_algorithm("LBB-code-w2") == "LBB-code"
-    assert base_algorithm("Unrelated") is None
-    styles = algorithm_styles(["Random", "LBB-w2", "BALD", "LBB"])
+    assert base_algorithm("LBB-w2", {"LBB-w2": "PLBB"}, registered=REGISTERED) == "PLBB"
+    assert base_algorithm("LBB-code-w2", registered=REGISTERED) == "LBB-code"
+    assert base_algorithm("Unrelated", registered=REGISTERED) is None
+    styles = algorithm_styles(["Random", "LBB-w2", "BALD", "LBB"], registered=REGISTERED)
     assert list(styles) == ["BALD", "LBB", "LBB-w2", "Random"]  # families together, variant after its base
 
 
 def test_colour_overrides_apply():
-    assert algorithm_styles(["BALD"], colours={"BALD": "red"})["BALD"].colour == "red"
+    assert algorithm_styles(["BALD"], colours={"BALD": "red"}, registered=REGISTERED)["BALD"].colour == "red"
 
 
 def test_power_variants_share_the_dashed_line():
     for power, plain in (("PowerBALD", "BALD"), ("PLBB", "LBB"), ("PLBB-code", "LBB-code")):
-        assert ALGORITHM_STYLES[power].line == "--" and ALGORITHM_STYLES[plain].line == "-"
+        assert STYLES[power].line == "--" and STYLES[plain].line == "-"
 
 
 def test_paired_differences_pair_by_seed():

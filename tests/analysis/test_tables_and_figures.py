@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
+from sbadbal.acquisition.registry import ALGORITHMS
 from sbadbal.analysis.plots import accuracy_curve_summary, plot_accuracy_curves, plot_acquisition_timing, save_figure
-from sbadbal.bench.log_probs import nested_pool_subset
 from sbadbal.analysis.tables import (
-    RUN_COLUMNS,
     final_accuracy_table,
     first_acquisition_time_table,
     markdown_accuracy_table,
     read_runs,
 )
+from sbadbal.bench.log_probs import nested_pool_subset
 from sbadbal.bench.sweep import markdown_timing_table, sweep_acquisition_timing
+from sbadbal.runs.schema import RUN_COLUMNS
 
 
 def run_frame(accuracies, *, initial=20, batch=10, first_acquisition=1.0):
@@ -122,13 +123,14 @@ def test_nested_pool_subset_is_a_seeded_sample():
 def test_sweep_times_every_case_on_pool_prefixes():
     calls = []
 
-    def fake_time(name, log_probs_N_K_C, batch_size, *, repeats, seed, params):
-        calls.append((name, log_probs_N_K_C.shape[0], batch_size, params))
-        return {"algorithm": name, "batch_size": batch_size, "N": log_probs_N_K_C.shape[0], "K": 2, "C": 3,
+    def fake_time(function, log_probs_N_K_C, batch_size, *, repeats, seed, params):
+        calls.append((function.name, log_probs_N_K_C.shape[0], batch_size, params))
+        return {"algorithm": function.name, "batch_size": batch_size, "N": log_probs_N_K_C.shape[0], "K": 2, "C": 3,
                 "median_seconds": 1e-3 * batch_size, "peak_memory_bytes": 0, "device": "cpu"}
 
     timings = sweep_acquisition_timing(
-        torch.zeros(10, 2, 3), algorithms=["BALD", "PowerBALD"], batch_sizes=[2, 5], pool_sizes=[4, 10],
+        torch.zeros(10, 2, 3), functions={name: ALGORITHMS[name] for name in ("BALD", "PowerBALD")},
+        batch_sizes=[2, 5], pool_sizes=[4, 10],
         repeats=1, seed=0, algorithm_params={"PowerBALD": {"alpha": 2}}, time_fn=fake_time,
     )
     # b = 5 >= N = 4 is skipped: 3 cases x 2 algorithms

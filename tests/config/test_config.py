@@ -1,4 +1,4 @@
-"""The configuration model (sbadbal/config/model.py): one check of config.yaml, errors in words, variants, the schema.
+"""The configuration model (sbadbal/config/): one check of config.yaml, errors in words, variants, the schema.
 
 Bad configurations are tried through a real `snakemake --dry-run` in a copy of the workflow, as a user meets
 them: the message's first line names the file, the key path and the fix; no traceback, no schema dump.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sbadbal.config.model import ConfigError, json_schema, load_config, load_config_file
+from sbadbal.config import ConfigError, json_schema, load_config, load_config_file
 
 from ..workflow.helpers import REPO, TINY, change_config, copy_workflow, snakemake
 
@@ -140,7 +140,7 @@ def test_a_variant_runs_its_algorithm_under_its_own_name_and_parameters():
 
 def test_the_checked_in_schema_is_generated_from_the_model():
     assert json.loads(SCHEMA.read_text()) == json_schema(), (
-        "schemas/config.schema.json is stale: run `python -m sbadbal.config.model > schemas/config.schema.json`")
+        "schemas/config.schema.json is stale: run `python -m sbadbal.config.schema > schemas/config.schema.json`")
 
 
 def test_config_yaml_satisfies_the_generated_schema():
@@ -155,7 +155,7 @@ def test_what_the_rules_import_leaves_torch_out():
                       if line.startswith(("from sbadbal", "import sbadbal"))})
     assert len(imports) >= 4, imports  # the config model, registries, code graph, scheduling
     code = "import sys\n" + "".join(f"{line}\n" for line in imports) + (
-        "from sbadbal.config.model import load_config_file\n"
+        "from sbadbal.config import load_config_file\n"
         "load_config_file('config.yaml')\n"
         "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('sbadbal'))\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sbadbal.data import DataNotFoundError, prepare_dataset
-from sbadbal.data import files as sources
+from sbadbal.data import idx
 
 from ..system_packages import require_system
 
@@ -17,7 +17,7 @@ from ..system_packages import require_system
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 @pytest.mark.parametrize("name, folder", [("MNIST", "MNIST"), ("FMNIST", "FashionMNIST"), ("KMNIST", "KMNIST")])
 def test_mnist_family_reads_torchvision_layout(tmp_path, fmt, name, folder, gz, monkeypatch):
-    monkeypatch.setattr(sources, "SYSTEM_DIRS", {})  # the real Debian Fashion-MNIST must not shadow the test files
+    monkeypatch.setattr(idx, "SYSTEM_DIRS", {})  # the real Debian Fashion-MNIST must not shadow the test files
     arrays = fmt.write_mnist_like(tmp_path / folder / "raw", gz=gz)
     prepared = prepare_dataset(name, data_dir=tmp_path)
     assert prepared.num_train == 30 and prepared.num_test == 20 and prepared.input_shape == (1, 28, 28)

@@ -6,17 +6,17 @@ import math
 
 import pytest
 
+from sbadbal.data import prepare_dataset
+from sbadbal.data.store import preparation_settings, prepared_checksum
 from sbadbal.engine.checkpoint import (
     CHECKPOINT_VERSION,
     Fingerprint,
-    RunState,
-    code_version,
-    run_fingerprint,
     load_checkpoint,
+    run_fingerprint,
     save_checkpoint,
+    sources_sha256,
 )
-from sbadbal.data import prepare_dataset
-from sbadbal.data.store import prepared_checksum, preparation_settings
+from sbadbal.engine.state import RunState
 
 INITIAL = RunState(labelled=list(range(20)), validation=[90, 91])
 NUM_TRAIN, BUDGET = 100, 30
@@ -39,7 +39,7 @@ def two_rounds_done():
 
 def fingerprint(**changes):
     parts = dict(spec={"algorithm": "BALD", "seed": 1, "training": {"milestones": (25, 40)}}, data_sha256="d" * 64,
-                 preparation={"mean": [0.1307], "noise_std": 0.0}, code_version="c" * 64)
+                 preparation={"mean": [0.1307], "noise_std": 0.0}, code_sha256="c" * 64)
     return Fingerprint(**{**parts, **changes})
 
 
@@ -136,7 +136,7 @@ def test_an_inconsistent_checkpoint_warns_and_starts_afresh(tmp_path, caplog, ed
         (dict(data_sha256="e" * 64), "prepared data (content checksum)"),
         (dict(preparation={"mean": [0.1307], "noise_std": 0.3}), "data preparation settings"),
         (dict(spec={"algorithm": "BALD", "seed": 2, "training": {"milestones": [25, 40]}}), "run spec"),
-        (dict(code_version="f" * 64), "code version"),
+        (dict(code_sha256="f" * 64), "code (the run's code inputs)"),
     ],
 )
 def test_a_checkpoint_made_under_other_conditions_is_discarded_saying_which(tmp_path, caplog, changed, named):
@@ -147,13 +147,16 @@ def test_a_checkpoint_made_under_other_conditions_is_discarded_saying_which(tmp_
     assert named in caplog.text and "starting this run afresh" in caplog.text
 
 
-def test_a_checkpoint_of_the_earlier_version_is_discarded(tmp_path):
-    def version_one(saved):
-        saved["version"] = 1
-        del saved["fingerprint"]
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_checkpoint_of_an_earlier_version_is_discarded(tmp_path, version):
+    def earlier(saved):
+        saved["version"] = version
+        if version == 1:
+            del saved["fingerprint"]
 
-    with pytest.warns(UserWarning, match="checkpoint version 1"):
-        assert load(saved_then_edited(tmp_path, version_one)) is None
+    assert CHECKPOINT_VERSION == 3
+    with pytest.warns(UserWarning, match=f"checkpoint version {version}"):
+        assert load(saved_then_edited(tmp_path, earlier)) is None
 
 
 def test_the_issues_noise_change_changes_the_data_fingerprint():
@@ -164,7 +167,7 @@ def test_the_issues_noise_change_changes_the_data_fingerprint():
     assert prepared_checksum(clean) == prepared_checksum(prepare_dataset("RMNIST5K", repeats=2))
 
 
-def test_code_version_follows_content_not_location(tmp_path):
+def test_the_code_hash_follows_content_not_location(tmp_path):
     def tree(folder, loop_text):
         (folder / "sbadbal").mkdir(parents=True)
         (folder / "sbadbal" / "loop.py").write_text(loop_text)
@@ -172,8 +175,8 @@ def test_code_version_follows_content_not_location(tmp_path):
         return [folder / "sbadbal" / "loop.py", folder / "sbadbal" / "models.py"]
 
     here, clone, edited = tree(tmp_path / "a", "X = 1\n"), tree(tmp_path / "b", "X = 1\n"), tree(tmp_path / "c", "X = 2\n")
-    assert code_version(here) == code_version(clone) != code_version(edited)
-    assert code_version(here) != code_version(here[:1])
+    assert sources_sha256(here) == sources_sha256(clone) != sources_sha256(edited)
+    assert sources_sha256(here) != sources_sha256(here[:1])
 
 
 def test_run_fingerprint_of_a_prepared_dataset(tmp_path):
@@ -182,7 +185,7 @@ def test_run_fingerprint_of_a_prepared_dataset(tmp_path):
 
     sources = [sbadbal.engine.checkpoint.__file__, sbadbal.runs.writers.__file__]
     clean = run_fingerprint(prepare_dataset("MNIST5K"), {"seed": 1}, sources)
-    assert clean.spec == {"seed": 1} and clean.preparation["mean"] == [0.1307] and clean.code_version == code_version(sources)
+    assert clean.spec == {"seed": 1} and clean.preparation["mean"] == [0.1307] and clean.code_sha256 == sources_sha256(sources)
     path = tmp_path / "run.checkpoint.json"
     save_checkpoint(path, clean, two_rounds_done())
     with pytest.warns(UserWarning, match=r"prepared data \(content checksum\), data preparation settings differ"):

@@ -11,16 +11,10 @@ import pytest
 import torch
 
 from sbadbal.bench.log_probs import trained_pool_log_probs
-from sbadbal.config.model import ConfigError
-from sbadbal.engine.loop import (
-    RunSpec,
-    balanced_initial_indices,
-    default_checkpoint_path,
-    initial_sets,
-    run_active_learning,
-    run_to_files,
-)
-from sbadbal.analysis.tables import RUN_COLUMNS
+from sbadbal.config import ConfigError, run_from_mapping
+from sbadbal.engine.loop import default_checkpoint_path, run_active_learning, run_to_files
+from sbadbal.engine.state import balanced_initial_indices, initial_sets
+from sbadbal.runs.schema import RUN_COLUMNS
 
 from .helpers import blobs
 
@@ -38,12 +32,12 @@ EXPERIMENT = {
     "batch_sizes": [8],
     "algorithms": ["BALD"],
     "seeds": [1],
-    "description": "ignored by RunSpec",
+    "description": "ignored by run_from_mapping",
 }
 
 
 def spec_of(algorithm="BALD", batch_size=8, seed=1, **changes):
-    return RunSpec.from_experiment({**EXPERIMENT, **changes}, algorithm=algorithm, batch_size=batch_size, seed=seed)
+    return run_from_mapping({**EXPERIMENT, **changes}, algorithm=algorithm, batch_size=batch_size, seed=seed)
 
 
 def without_timing(rows: pd.DataFrame) -> pd.DataFrame:
@@ -53,8 +47,8 @@ def without_timing(rows: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------- spec
 
 
-def test_spec_reads_the_experiment_and_fills_seed_defaults():
-    spec = RunSpec.from_experiment({"dataset": "MNIST", "model": "mnist_cnn", "initial_size": 20, "budget": 500},
+def test_spec_reads_the_experiment_and_fills_the_defaults():
+    spec = run_from_mapping({"dataset": "MNIST", "model": "mnist_cnn", "initial_size": 20, "budget": 500},
                                    algorithm="powerbald", batch_size=10, seed=42)
     assert spec.algorithm == "PowerBALD" and spec.algorithm_params  # canonical name, defaults merged
     assert spec.uncertainty.method == "mc_dropout" and spec.uncertainty.k_acquisition == 100
@@ -89,7 +83,7 @@ def test_bad_experiments_raise_one_clear_error(changes, kwargs, message):
 
 def test_missing_keys_are_named():
     with pytest.raises(ConfigError, match="budget: required key is missing"):
-        RunSpec.from_experiment({"dataset": "MNIST", "model": "mlp", "initial_size": 3}, algorithm="BALD", batch_size=1, seed=0)
+        run_from_mapping({"dataset": "MNIST", "model": "mlp", "initial_size": 3}, algorithm="BALD", batch_size=1, seed=0)
 
 
 def test_impossible_budgets_against_the_data():
@@ -227,13 +221,12 @@ def test_run_to_files_is_atomic_and_resumable(tmp_path):
 
     prepared = save_prepared(blobs(), tmp_path / "blobs.pt")
     csv, sidecar = tmp_path / "out" / "BALD_8_1.csv", tmp_path / "out" / "BALD_8_1.json"
-    kwargs = dict(algorithm="BALD", batch_size=8, seed=1, algorithm_params=None, csv_path=csv, sidecar_path=sidecar,
-                  device="cpu")
+    kwargs = dict(csv_path=csv, sidecar_path=sidecar, device="cpu")
     with pytest.raises(Interrupt):
-        run_to_files(prepared, EXPERIMENT, progress=_interrupt_after(1), **kwargs)
+        run_to_files(prepared, spec_of(), progress=_interrupt_after(1), **kwargs)
     assert not csv.exists() and not sidecar.exists()  # a half-finished run leaves nothing that looks complete
     assert default_checkpoint_path(csv).exists()
-    rows = run_to_files(prepared, EXPERIMENT, **kwargs)
+    rows = run_to_files(prepared, spec_of(), **kwargs)
     assert not default_checkpoint_path(csv).exists()
     written = pd.read_csv(csv, keep_default_na=False, na_values=[""], dtype={"acquired_indices": str})
     assert written["labelled"].tolist() == rows["labelled"].tolist()
@@ -357,8 +350,8 @@ def test_runs_on_every_device(device):
 
 def test_a_missing_prepared_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.pt"):
-        run_to_files(tmp_path / "missing.pt", EXPERIMENT, algorithm="BALD", batch_size=8, seed=1,
-                     csv_path=tmp_path / "a.csv", sidecar_path=tmp_path / "a.json", device="cpu")
+        run_to_files(tmp_path / "missing.pt", spec_of(), csv_path=tmp_path / "a.csv", sidecar_path=tmp_path / "a.json",
+                     device="cpu")
     assert not (tmp_path / "a.csv").exists()
 
 

@@ -3,7 +3,8 @@
 import torch
 
 from sbadbal.data import prepare_dataset
-from sbadbal.engine.loop import RunSpec, run_active_learning
+from sbadbal.config import run_from_mapping
+from sbadbal.engine.loop import run_active_learning
 
 
 def test_real_mnist5k_run_learns_with_more_labels():
@@ -17,7 +18,7 @@ def test_real_mnist5k_run_learns_with_more_labels():
         "budget": 100,
         "pool_subset": 400,
     }
-    spec = RunSpec.from_experiment(experiment, algorithm="BALD", batch_size=40, seed=42)
+    spec = run_from_mapping(experiment, algorithm="BALD", batch_size=40, seed=42)
     rows = run_active_learning(prepare_dataset("MNIST5K"), spec, device="cpu")
     assert rows["labelled"].tolist() == [20, 60, 100]
     accuracy = rows["test_accuracy"].tolist()

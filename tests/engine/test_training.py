@@ -6,19 +6,17 @@ import re
 import pytest
 import torch
 
-from sbadbal.models.bayesian import build_model
+from sbadbal.engine.protocols import EpochsProtocol, IterationsProtocol, protocol_from_config, protocol_to_config
 from sbadbal.engine.training import (
     DivergenceError,
-    EpochsProtocol,
-    IterationsProtocol,
     check_finite_log_probs,
     check_finite_metrics,
     fixed_length_draws,
-    protocol_from_config,
-    protocol_to_config,
     train_network,
 )
+from sbadbal.models.bayesian import build_model
 from sbadbal.models.posterior import Posterior, accuracy_and_nll, predict_log_probs
+from sbadbal.models.records import architecture
 
 from .helpers import blobs, tiny_images
 
@@ -34,7 +32,7 @@ def test_fixed_length_draws_see_every_point_about_equally(num_labelled, num_draw
 
 
 def _mlp(seed=0, method="ensemble"):
-    return build_model("mlp", num_classes=3, input_shape=(6,), uncertainty=method, seed=seed)
+    return build_model(architecture("mlp"), num_classes=3, input_shape=(6,), uncertainty=method, seed=seed)
 
 
 def test_iterations_protocol_steps_learns_and_is_reproducible():
@@ -106,7 +104,7 @@ class _RecordingImages:
 
 def test_augmentation_reaches_training_batches_only():
     data = _RecordingImages(tiny_images())
-    model = build_model("cifar_cnn", num_classes=4, input_shape=(3, 32, 32), uncertainty="ensemble", seed=0)
+    model = build_model(architecture("cifar_cnn"), num_classes=4, input_shape=(3, 32, 32), uncertainty="ensemble", seed=0)
     protocol = EpochsProtocol(epochs=2, batch_size=16, lr=0.01, milestones=(1,), validation_size=16)
     train_network(model, data, list(range(32)), protocol, seed=0, validation_indices=list(range(40, 56)))
     # 2 epochs x 2 batches augmented; each validation pass reads unaugmented inputs.
@@ -162,7 +160,7 @@ def test_channels_last_training_is_the_same_maths_as_nchw():
     protocol = IterationsProtocol(iterations=96, batch_size=32, lr=1e-3)
     nets = []
     for channels_last in (False, True):
-        net = build_model("cifar_cnn", num_classes=4, input_shape=(3, 32, 32), uncertainty="mc_dropout", seed=3)
+        net = build_model(architecture("cifar_cnn"), num_classes=4, input_shape=(3, 32, 32), uncertainty="mc_dropout", seed=3)
         train_network(net, data, list(range(40)), protocol, seed=7, channels_last=channels_last)
         nets.append(net.state_dict())
     for key in nets[0]:
@@ -183,7 +181,7 @@ def mnist5k():
 def test_a_diverging_training_fails_naming_the_learning_rate(mnist5k, lr):
     # lr 1e6: the loss stayed finite (0) while log-probabilities exploded (test NLL ~1e31, exit code 0);
     # lr 1e20: NaN everywhere, and the error came later from the log-probabilities, naming neither run nor round.
-    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
+    model = build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
     protocol = IterationsProtocol(iterations=192, batch_size=64, lr=lr)
     with pytest.raises(DivergenceError, match=rf"diverged.*learning rate.*training\.lr = {re.escape(f'{lr:g}')}\): lower training\.lr") as error:
         train_network(model, mnist5k, list(range(40)), protocol, seed=1)
@@ -193,7 +191,7 @@ def test_a_diverging_training_fails_naming_the_learning_rate(mnist5k, lr):
 
 
 def test_an_ordinary_learning_rate_passes_the_divergence_watch(mnist5k):
-    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
+    model = build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), uncertainty="mc_dropout", seed=0)
     report = train_network(model, mnist5k, list(range(40)), IterationsProtocol(iterations=192, batch_size=64), seed=1)
     assert report.steps == 3
 

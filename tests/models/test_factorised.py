@@ -5,10 +5,13 @@ import torch
 
 from sbadbal import acquisition
 from sbadbal.data import prepare_dataset
-from sbadbal.engine.loop import RunSpec, initial_sets
+from sbadbal.config import run_from_mapping
+from sbadbal.engine.protocols import IterationsProtocol
+from sbadbal.engine.state import initial_sets
+from sbadbal.engine.training import train_posterior
 from sbadbal.models.bayesian import build_model, reset_consistent_masks
-from sbadbal.engine.training import IterationsProtocol, train_posterior
 from sbadbal.models.posterior import Posterior, build_posterior, predict_log_probs
+from sbadbal.models.records import architecture
 
 SHAPES = {"mnist_cnn": (1, 28, 28), "emnist_cnn": (1, 28, 28), "cifar_cnn": (3, 32, 32), "mlp": (384,)}
 SAVINGS = {"mnist_cnn": "factorised", "emnist_cnn": "prefix", "cifar_cnn": "prefix", "mlp": "prefix"}
@@ -18,7 +21,7 @@ CASES = [(name, k) for name in SHAPES for k in (1, 3, 20)] + [("mnist_cnn", 100)
 
 
 def _posterior(name: str, dtype: torch.dtype, num_classes: int = 10) -> Posterior:
-    posterior = build_posterior(name, method="mc_dropout", num_classes=num_classes, input_shape=SHAPES[name], seeds=[3])
+    posterior = build_posterior(architecture(name), method="mc_dropout", num_classes=num_classes, input_shape=SHAPES[name], seeds=[3])
     posterior.members[0].to(dtype)
     return posterior
 
@@ -46,7 +49,7 @@ def test_factorised_equals_the_k_pass_forward(name, k, dtype, device):
 
 @pytest.mark.parametrize("name", SHAPES)
 def test_direct_forward_matches_with_the_same_generator(name):
-    model = build_model(name, num_classes=7, input_shape=SHAPES[name], seed=0).double().eval()
+    model = build_model(architecture(name), num_classes=7, input_shape=SHAPES[name], seed=0).double().eval()
     x_B = _pool(name, 5, torch.float64)
     with torch.no_grad():
         reset_consistent_masks(model, torch.Generator().manual_seed(2))
@@ -72,7 +75,7 @@ def test_micro_batch_size_does_not_change_the_result():
 
 
 def test_factorised_forward_refuses_training_mode():
-    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), seed=0).train()
+    model = build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), seed=0).train()
     with pytest.raises(RuntimeError, match="eval-mode"):
         model.factorised_mc_forward(torch.zeros(2, 1, 28, 28), 3)
 
@@ -80,7 +83,7 @@ def test_factorised_forward_refuses_training_mode():
 def test_zero_rate_dropout_draws_no_mask_in_either_path():
     # A p = 0 layer is skipped by the K-pass forward without touching the generator; the factorised path must
     # not consume draws for it either, or every later layer's masks would shift.
-    model = build_model("mnist_cnn", num_classes=10, input_shape=(1, 28, 28), seed=0).double().eval()
+    model = build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), seed=0).double().eval()
     model.net[1].p = 0.0
     x_B = _pool("mnist_cnn", 4, torch.float64)
     with torch.no_grad():
@@ -94,9 +97,9 @@ def test_every_acquisition_function_picks_the_same_batch_on_a_real_mnist5k_round
     torch.set_num_threads(1)
     prepared = prepare_dataset("MNIST5K")
     experiment = {"dataset": "MNIST5K", "model": "mnist_cnn", "initial_size": 20, "budget": 40}
-    spec = RunSpec.from_experiment(experiment, algorithm="BALD", batch_size=10, seed=42)
+    spec = run_from_mapping(experiment, algorithm="BALD", batch_size=10, seed=42)
     labelled, _ = initial_sets(prepared, spec)
-    posterior = build_posterior("mnist_cnn", method="mc_dropout", num_classes=10, input_shape=prepared.input_shape,
+    posterior = build_posterior(architecture("mnist_cnn"), method="mc_dropout", num_classes=10, input_shape=prepared.input_shape,
                                 seeds=[0])
     train_posterior(posterior, prepared, labelled, IterationsProtocol(iterations=1024, batch_size=64, lr=0.001),
                     seeds=[1])

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from sbadbal.models.bayesian import build_model
+from sbadbal.models.records import architecture
 from sbadbal.models.posterior import Posterior, accuracy_and_nll, build_posterior, predict_log_probs
 
 
 def _mc_posterior(seed=0):
-    return build_posterior("mnist_cnn", method="mc_dropout", num_classes=10, input_shape=(1, 28, 28), seeds=[seed])
+    return build_posterior(architecture("mnist_cnn"), method="mc_dropout", num_classes=10, input_shape=(1, 28, 28), seeds=[seed])
 
 
 def _score(posterior, x, batch_size, generator_seed, device="cpu", k=8):
@@ -52,14 +53,14 @@ def test_one_mask_per_sample_is_applied_to_every_input():
 
 
 def test_training_mode_draws_fresh_masks_per_row():
-    model = build_model("mlp", num_classes=3, input_shape=(8,), uncertainty="mc_dropout", seed=0).train()
+    model = build_model(architecture("mlp"), num_classes=3, input_shape=(8,), uncertainty="mc_dropout", seed=0).train()
     x = torch.randn(1, 8).expand(64, 8)
     out = model(x)
     assert out.unique(dim=0).shape[0] > 1
 
 
 def test_ensemble_stacks_members_as_samples():
-    posterior = build_posterior("mlp", method="ensemble", num_classes=4, input_shape=(12,), members=3, seeds=[1, 2, 3])
+    posterior = build_posterior(architecture("mlp"), method="ensemble", num_classes=4, input_shape=(12,), members=3, seeds=[1, 2, 3])
     x = torch.randn(9, 12, generator=torch.Generator().manual_seed(0))
     log_probs = predict_log_probs(posterior, x, 9, num_samples=100, batch_size=4)
     assert log_probs.shape == (9, 3, 4)
@@ -72,7 +73,7 @@ def test_ensemble_stacks_members_as_samples():
 
 
 def test_loader_callables_receive_positions():
-    posterior = build_posterior("mlp", method="ensemble", num_classes=2, input_shape=(5,), members=1, seeds=[0])
+    posterior = build_posterior(architecture("mlp"), method="ensemble", num_classes=2, input_shape=(5,), members=1, seeds=[0])
     x = torch.randn(11, 5, generator=torch.Generator().manual_seed(0))
     seen = []
     log_probs = predict_log_probs(posterior, lambda p: (seen.append(p.tolist()), x[p])[1], 11, num_samples=1, batch_size=4)
@@ -91,8 +92,8 @@ def test_accuracy_and_nll_use_the_mean_predictive():
 
 
 def test_posterior_checks():
-    member = build_model("mlp", num_classes=2, input_shape=(3,), uncertainty="ensemble", seed=0)
+    member = build_model(architecture("mlp"), num_classes=2, input_shape=(3,), uncertainty="ensemble", seed=0)
     with pytest.raises(ValueError, match="exactly one BayesianModule"):
         Posterior("mc_dropout", [member])
     with pytest.raises(ValueError, match="needs 3 seed"):
-        build_posterior("mlp", method="ensemble", num_classes=2, input_shape=(3,), members=3, seeds=[1])
+        build_posterior(architecture("mlp"), method="ensemble", num_classes=2, input_shape=(3,), members=3, seeds=[1])

@@ -10,7 +10,7 @@ from pathlib import Path
 from sbadbal.acquisition import ALGORITHM_NAMES
 from sbadbal.ops.catalog import dataset_entries, print_catalog, suite_entries
 from sbadbal.data import DATASET_NAMES
-from sbadbal.models.bayesian import MODEL_NAMES
+from sbadbal.models.records import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,10 +1,14 @@
-"""Code inputs follow imports (sbadbal/ops/codegraph.py): what each rule's script runs, and nothing else."""
+"""Code inputs follow imports (sbadbal/ops/codegraph.py): what each rule's script runs and the modules its records
+name, and nothing else."""
 
 from __future__ import annotations
 
 import pytest
 
-from sbadbal.ops.codegraph import import_closure
+from sbadbal.acquisition.records import RECORDS
+from sbadbal.config import load_config_file
+from sbadbal.data.records import SOURCES
+from sbadbal.ops.codegraph import PACKAGE_ROOT, code_inputs, import_closure, module_file, run_code_inputs
 
 from ..workflow.helpers import REPO
 
@@ -20,10 +24,13 @@ def test_runs_depend_on_training_and_not_on_tables_or_figures():
     assert {"engine/training.py", "engine/loop.py", "engine/round.py", "models/bayesian.py", "models/posterior.py",
             "runs/writers.py"} <= run
     assert {"analysis/tables.py", "analysis/plots.py", "bench/sweep.py", "ops/codegraph.py"}.isdisjoint(run)
-    # Algorithms' modules are the run's own extra inputs (registry.py imports them by name only); every run's batch
+    # Algorithms' and architectures' modules are the run's own extra inputs (its records name them); every run's batch
     # diagnostics use the joint-entropy machinery, not BatchBALD's greedy loop.
     assert {"acquisition/lbb.py", "acquisition/simple.py", "acquisition/batchbald.py"}.isdisjoint(run)
+    assert "models/architectures.py" not in run
     assert {"acquisition/diagnostics.py", "acquisition/joint.py"} <= run
+    # No configuration model, no records table, nothing of ops/ (it never changes a number).
+    assert not any(name.startswith(("config/", "ops/")) or name.endswith("records.py") for name in run), run
 
 
 @pytest.mark.parametrize("script", ["plot_curves.py", "plot_bench.py", "aggregate.py"])

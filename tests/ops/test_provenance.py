@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import sbadbal
-from sbadbal.ops.provenance import code_version
+from sbadbal.ops.provenance import git_provenance
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -29,14 +29,14 @@ def _checkout(tmp_path: Path) -> Path:
 def test_commit_and_dirty_flag_of_a_checkout(tmp_path):
     root = _checkout(tmp_path)
     head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    clean = code_version(root)
+    clean = git_provenance(root)
     assert clean == {"version": sbadbal.__version__, "git_commit": head, "git_dirty": False}
     (root / "sbadbal" / "new.py").write_text("")
-    assert code_version(root)["git_dirty"] is True
+    assert git_provenance(root)["git_dirty"] is True
 
 
 def test_outside_a_checkout_git_fields_are_none(tmp_path):
-    assert code_version(tmp_path) == {"version": sbadbal.__version__, "git_commit": None, "git_dirty": None}
+    assert git_provenance(tmp_path) == {"version": sbadbal.__version__, "git_commit": None, "git_dirty": None}
 
 
 @needs_git
@@ -44,11 +44,11 @@ def test_another_projects_checkout_is_not_reported(tmp_path):
     root = _checkout(tmp_path)
     (root / "sbadbal" / "__init__.py").unlink()  # a git folder that does not hold this package
     (root / "elsewhere").mkdir()
-    assert code_version(root / "elsewhere")["git_commit"] is None
+    assert git_provenance(root / "elsewhere")["git_commit"] is None
 
 
 def test_this_repository_and_no_torch():
-    code = "import sys, sbadbal.ops.provenance as p; v = p.code_version(); print('torch' in sys.modules, v['version'])"
+    code = "import sys, sbadbal.ops.provenance as p; v = p.git_provenance(); print('torch' in sys.modules, v['version'])"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[2]).stdout.split()
     assert output == ["False", sbadbal.__version__]

@@ -5,8 +5,10 @@ import math
 import pandas as pd
 import pytest
 
-from sbadbal.analysis.tables import RUN_COLUMNS, read_runs, write_csv_atomic
+from sbadbal.analysis.tables import read_runs
 from sbadbal.runs.checks import RunFileError, read_run_csv, run_rows_problem
+from sbadbal.runs.schema import RUN_COLUMNS
+from sbadbal.runs.writers import write_csv_atomic
 
 
 NO_DIAGNOSTICS = {"batch_joint_mi": math.nan, "batch_sum_bald": math.nan, "batch_copies": math.nan,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sbadbal.data import DataNotFoundError, prepare_dataset
-from sbadbal.data import agnews as text
+from sbadbal.data import agnews
 
 REAL_TEST_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "ag_news" / "test.csv"
 _REPO = Path(__file__).resolve().parents[2]
@@ -30,17 +30,17 @@ class HashEncoder:
 
     def __call__(self, texts):
         self.seen.extend(texts)
-        vectors = [torch.tensor([float(int(text.text_key(t)[i : i + 2], 16)) for i in range(0, 16, 2)]) for t in texts]
+        vectors = [torch.tensor([float(int(agnews.text_key(t)[i : i + 2], 16)) for i in range(0, 16, 2)]) for t in texts]
         return torch.nn.functional.normalize(torch.stack(vectors), dim=1)
 
 
 def test_csv_in_original_format(tmp_path, fmt):
     path = fmt.write_agnews_csv(tmp_path / "a.csv", fmt.agnews_rows(3))
-    docs = text.read_agnews_csv(path)
+    docs = agnews.read_agnews_csv(path)
     assert len(docs.texts) == 12 and docs.labels.tolist()[:4] == [0, 1, 2, 3]  # 1-based on disk
     assert docs.texts[0] == 'Title 1-0, with a comma Description "1" number 0'  # title + " " + description
     with_header = fmt.write_agnews_csv(tmp_path / "h.csv", fmt.agnews_rows(3), header=True)
-    assert text.read_agnews_csv(with_header).texts == docs.texts
+    assert agnews.read_agnews_csv(with_header).texts == docs.texts
 
 
 @pytest.mark.parametrize("content, message", [
@@ -98,7 +98,7 @@ def test_train_and_test_files_from_data_dir_csv_and_parquet(tmp_path, fmt):
     assert prepared.test_targets.tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     original = pd.DataFrame({"Class Index": [int(r[0]) for r in rows], "Title": [r[1] for r in rows], "Description": [r[2] for r in rows]})
     original.to_parquet(tmp_path / "orig.parquet")
-    docs = text.read_agnews_parquet(tmp_path / "orig.parquet")
+    docs = agnews.read_agnews_parquet(tmp_path / "orig.parquet")
     assert docs.texts == [f"{r[1]} {r[2]}" for r in rows] and docs.labels.tolist() == [0, 1, 2, 3] * 2
 
 
@@ -132,8 +132,8 @@ def test_hf_download_path(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     prepared = prepare_dataset("AGNEWS", data_dir=tmp_path, download=True, encoder=HashEncoder())
     # pinned: a later push to the dataset repository cannot change the rows
-    assert asked == [("fancyzhx/ag_news", text.AGNEWS_HF_REVISION, str(tmp_path / "hf"))]
-    pinned = f"hf:fancyzhx/ag_news@{text.AGNEWS_HF_REVISION}"
+    assert asked == [("fancyzhx/ag_news", agnews.AGNEWS_HF_REVISION, str(tmp_path / "hf"))]
+    pinned = f"hf:fancyzhx/ag_news@{agnews.AGNEWS_HF_REVISION}"
     assert prepared.num_train == 4 and prepared.metadata["source_files"] == {f"{pinned}/train": "remote", f"{pinned}/test": "remote"}
 
     def offline(dataset_id, revision=None, cache_dir=None):
@@ -146,14 +146,14 @@ def test_hf_download_path(tmp_path, monkeypatch):
 
 def test_embedding_cache_by_text_hash(tmp_path):
     encoder = HashEncoder()
-    cache = text.cache_path(tmp_path, "hash-encoder")
-    first, computed = text.embed_texts(["a", "b", "a"], encoder, cache_file=cache)
+    cache = agnews.cache_path(tmp_path, "hash-encoder")
+    first, computed = agnews.embed_texts(["a", "b", "a"], encoder, cache_file=cache)
     assert computed == 2 and encoder.seen == ["a", "b"] and cache.is_file()
-    second, computed = text.embed_texts(["b", "c", "a"], encoder, cache_file=cache)
+    second, computed = agnews.embed_texts(["b", "c", "a"], encoder, cache_file=cache)
     assert computed == 1 and encoder.seen == ["a", "b", "c"]
     assert torch.equal(second[0], first[1]) and torch.equal(second[2], first[0])
     cache.write_bytes(b"broken")  # a broken cache costs recomputation, not a failure
-    third, computed = text.embed_texts(["a"], encoder, cache_file=cache)
+    third, computed = agnews.embed_texts(["a"], encoder, cache_file=cache)
     assert computed == 1 and torch.equal(third[0], first[0])
 
 
@@ -165,7 +165,7 @@ def test_unknown_encoder_offline(tmp_path, fmt):
 
 @pytest.mark.skipif(not REAL_TEST_CSV.is_file(), reason="the real AG News test split is not at ../shared/data/ag_news")
 def test_real_agnews_test_split_reads_and_embeds(tmp_path):
-    docs = text.read_agnews_csv(REAL_TEST_CSV)
+    docs = agnews.read_agnews_csv(REAL_TEST_CSV)
     assert len(docs.texts) == 7600 and docs.labels.bincount().tolist() == [1900] * 4
     assert docs.texts[0].startswith("Fears for T N pension after talks Unions representing workers")
     prepared = prepare_dataset("AGNEWS", local_csv=REAL_TEST_CSV, max_rows=20, data_dir=tmp_path)
@@ -187,9 +187,9 @@ def test_embeddings_unchanged_from_the_hand_written_encoder():
     # agnews_minilm_reference.npz holds what the earlier hand-written encoder (transformers + mean pooling + L2)
     # computed for every 250th row of the real test split plus one text truncated at 256 tokens.
     reference = np.load(Path(__file__).with_name("agnews_minilm_reference.npz"))
-    texts = [text.read_agnews_csv(REAL_TEST_CSV_FOR_REFERENCE).texts[row] for row in reference["rows"]] + ["long " * 400]
-    assert [text.text_key(t) for t in texts] == reference["text_sha256"].tolist()
-    encoder = text.SentenceEncoder()
+    texts = [agnews.read_agnews_csv(REAL_TEST_CSV_FOR_REFERENCE).texts[row] for row in reference["rows"]] + ["long " * 400]
+    assert [agnews.text_key(t) for t in texts] == reference["text_sha256"].tolist()
+    encoder = agnews.SentenceEncoder()
     assert encoder.describe()["max_seq_length"] == 256
     assert torch.allclose(encoder(texts), torch.from_numpy(reference["vectors"]), atol=1e-5)
     assert encoder([]).shape == (0, 384)

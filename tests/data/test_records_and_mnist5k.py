@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sbadbal.data import DATASET_NAMES, dataset_spec, prepare_dataset, stratified_split, stratified_subset
-from sbadbal.data import mnist5k as embedded
+from sbadbal.data import mnist5k
 
 EXPECTED_NAMES = ("MNIST", "RMNIST", "FMNIST", "EMNIST", "KMNIST", "CIFAR10", "CIFAR100", "RCIFAR10", "RCIFAR100",
                   "SVHN", "AGNEWS", "MNIST5K", "RMNIST5K")
@@ -112,11 +112,11 @@ def test_corrupt_mnist5k_csv(tmp_path):
     bad = tmp_path / "mnist_5k.csv.gz"
     bad.write_bytes(gzip.compress(b"1,2,3\n4,5,6\n"))
     with pytest.raises(ValueError, match="expected 785 columns") as error:
-        embedded.load_mnist5k(path=bad)
+        mnist5k.load_mnist5k(path=bad)
     assert str(bad) in str(error.value)
     bad.write_bytes(b"\x1f\x8b truncated")
     with pytest.raises(ValueError, match="not a readable MNIST5K CSV"):
-        embedded.load_mnist5k(path=bad)
+        mnist5k.load_mnist5k(path=bad)
 
 
 def test_stratified_helpers():

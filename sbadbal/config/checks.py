@@ -1,0 +1,183 @@
+"""The checks one field cannot make: names against the records (with "did you mean"), fields against each other,
+and whether a run can run at all (a budget larger than the dataset's pool, an option the dataset does not accept,
+a suite name that is not a safe folder name, a reference id or algorithm the published-numbers file lacks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sbadbal.acquisition import records as algorithm_records
+from sbadbal.config.errors import ConfigError, did_you_mean, unknown_name
+from sbadbal.config.experiment import AlgorithmChoice, Experiment, check_params, check_run_settings
+from sbadbal.config.fields import SAFE_NAME
+from sbadbal.data.records import DATASET_NAMES, SOURCES, SPECS as DATASET_SPECS
+
+if TYPE_CHECKING:
+    from sbadbal.config.model import Config, Variant
+    from sbadbal.config.suite import DatasetSettings, Suite
+
+
+def check_name(path: str, name: str, kind: str) -> None:
+    """A suite, experiment, benchmark or variant name becomes a folder name under results/."""
+    if not SAFE_NAME.fullmatch(name):
+        raise ConfigError(path, f"{kind} name {name!r} is not a safe folder name: use letters, digits, '.', '_' "
+                          "and '-', starting with a letter or digit")
+
+
+def resolve_variants(variants: Mapping[str, Variant]) -> dict[str, AlgorithmChoice]:
+    registry_keys = {algorithm_records.name_key(a): r.name for r in algorithm_records.RECORDS for a in (r.name, *r.aliases)}
+    resolved: dict[str, AlgorithmChoice] = {}
+    for name, variant in variants.items():
+        path = f"variants.{name}"
+        check_name(path, name, "variant")
+        if algorithm_records.name_key(name) in registry_keys:
+            raise ConfigError(path, f"variant name {name!r} is taken by the algorithm "
+                              f"{registry_keys[algorithm_records.name_key(name)]!r}; pick another name")
+        base = algorithm_records.resolve_name(variant.algorithm)
+        if base is None:
+            raise ConfigError(f"{path}.algorithm",
+                              unknown_name("algorithm", variant.algorithm, algorithm_records.ALGORITHM_NAMES))
+        resolved[name] = AlgorithmChoice(name, base, check_params(f"{path}.params", base, variant.params))
+    return resolved
+
+
+def resolve_choices(path: str, names: list[str], params: Mapping[str, Mapping[str, Any]],
+             variants: Mapping[str, AlgorithmChoice]) -> dict[str, AlgorithmChoice]:
+    """An `algorithms` list resolved: registry names (aliases -> canonical) and variants, each with its params;
+    `algorithm_params` keyed by any listed name (or alias) go on top."""
+    chosen: dict[str, AlgorithmChoice] = {}
+    for index, name in enumerate(names):
+        canonical = algorithm_records.resolve_name(name)
+        if canonical is not None:
+            choice = AlgorithmChoice(canonical, canonical, algorithm_records.algorithm_defaults(canonical))
+        elif name in variants:
+            choice = variants[name]
+        else:
+            valid = [*algorithm_records.ALGORITHM_NAMES, *variants]
+            raise ConfigError(f"{path}.algorithms[{index}]", unknown_name("algorithm", name, valid)
+                              + " (or define it under `variants:`)")
+        if choice.name in chosen:
+            raise ConfigError(f"{path}.algorithms[{index}]", f"{name!r} is listed twice (as {choice.name!r})")
+        chosen[choice.name] = choice
+    by_name = {algorithm_records.resolve_name(n) or n: n for n in params}
+    for key, original in by_name.items():
+        if key not in chosen:
+            raise ConfigError(f"{path}.algorithm_params.{original}",
+                              f"{original!r} is not in this entry's algorithms {list(chosen)}{did_you_mean(original, list(chosen))}")
+        choice = chosen[key]
+        merged = check_params(f"{path}.algorithm_params.{original}", choice.algorithm,
+                               {**choice.params, **params[original]})
+        chosen[key] = AlgorithmChoice(choice.name, choice.algorithm, merged)
+    return chosen
+
+
+def check_experiment(path: str, experiment: Experiment, variants: Mapping[str, AlgorithmChoice],
+                      suite: Suite | None) -> None:
+    at = f"{path}." if path else ""
+    check_run_settings(path, experiment)
+    if experiment.pool_subset is not None and experiment.pool_subset < max(experiment.batch_sizes):
+        raise ConfigError(f"{at}pool_subset", f"pool_subset ({experiment.pool_subset}) is smaller than the batch size "
+                          f"{max(experiment.batch_sizes)}; raise it or set it to null (the whole pool)")
+    experiment._choices = resolve_choices(path, experiment.algorithms, experiment.algorithm_params, variants)
+    experiment._variants = dict(variants)
+    if suite is None:
+        return
+    pool = suite.pool_size(experiment)
+    if pool is not None and experiment.budget > pool:
+        held_out = f" after {experiment.validation_size} validation points" if experiment.validation_size else ""
+        raise ConfigError(f"{at}budget", f"budget {experiment.budget} exceeds the pool of {experiment.dataset} "
+                          f"({pool} points{held_out}); lower the budget or raise the dataset's repeats")
+
+
+def check_dataset_settings(path: str, name: str, settings: DatasetSettings) -> None:
+    if name not in DATASET_NAMES:
+        raise ConfigError(path, unknown_name("dataset", name, DATASET_NAMES))
+    spec = DATASET_SPECS[name]
+    options = SOURCES[spec.source].options
+    for option in settings.options:
+        if option not in options:
+            raise ConfigError(f"{path}.options.{option}", f"{name} accepts no option {option!r}"
+                              f"{did_you_mean(option, options)} Its options: {', '.join(options) or 'none'}")
+    if not spec.is_repeated and (settings.repeats not in (None, 1) or settings.noise_std not in (None, 0)):
+        repeated = [s.name for s in DATASET_SPECS.values() if s.is_repeated]
+        raise ConfigError(path, f"{name} is not a repeated dataset, so repeats/noise_std cannot be set; "
+                          f"use one of {', '.join(repeated)}")
+
+
+def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice]) -> None:
+    for name, settings in suite.datasets.items():
+        check_dataset_settings(f"{path}.datasets.{name}", name, settings)
+    for key, experiment in suite.experiments.items():
+        check_name(f"{path}.experiments.{key}", key, "experiment")
+        check_experiment(f"{path}.experiments.{key}", experiment, variants, suite)
+    for key, bench in suite.benchmarks.items():
+        where = f"{path}.benchmarks.{key}"
+        check_name(where, key, "benchmark")
+        if bench.experiment not in suite.experiments:
+            raise ConfigError(f"{where}.experiment", f"{bench.experiment!r} is not an experiment of this suite"
+                              f"{did_you_mean(bench.experiment, list(suite.experiments))} Valid: "
+                              f"{', '.join(suite.experiments)}")
+        bench._choices = resolve_choices(where, bench.algorithms, bench.algorithm_params, variants)
+        check_reference_ids(f"{where}.references", bench.references)
+    for key, experiment in suite.experiments.items():
+        check_reference_ids(f"{path}.experiments.{key}.references", experiment.references)
+    for index, key in enumerate(suite.claims.experiments or []):
+        if key not in suite.experiments:
+            raise ConfigError(f"{path}.claims.experiments[{index}]", f"{key!r} is not an experiment of this suite"
+                              f"{did_you_mean(key, list(suite.experiments))} Valid: {', '.join(suite.experiments)}")
+    if suite.claims.benchmark is not None and suite.claims.benchmark not in suite.benchmarks:
+        raise ConfigError(f"{path}.claims.benchmark", f"{suite.claims.benchmark!r} is not a benchmark of this suite"
+                          f"{did_you_mean(suite.claims.benchmark, list(suite.benchmarks))} Valid: "
+                          f"{', '.join(suite.benchmarks) or 'none'}")
+
+
+# The published-numbers file, relative to the workflow's folder (the rules read it from there) and in this checkout.
+REFERENCE_PATH = "references/original_repository.yaml"
+REFERENCE_FILE = Path(__file__).resolve().parents[2] / REFERENCE_PATH
+
+
+def _reference_entries(path: Path) -> list[dict[str, Any]]:
+    """The entries of the published-numbers file (read with yaml alone: the workflow parses without pandas or torch)."""
+    import yaml
+
+    if not path.is_file():
+        return []
+    return [entry for entry in (yaml.safe_load(path.read_text()) or {}).get("references", []) if isinstance(entry, dict)]
+
+
+def reference_ids(path: Path = REFERENCE_FILE) -> list[str]:
+    """The ids of the published-numbers file."""
+    return [str(entry.get("id")) for entry in _reference_entries(path)]
+
+
+def check_reference_ids(path: str, ids: list[str]) -> None:
+    """Each id names an entry of the published-numbers file, and each of its values names one of our algorithms (or
+    "*", a value shared by all of them)."""
+    if not ids:
+        return
+    entries = {str(entry.get("id")): entry for entry in _reference_entries(REFERENCE_FILE)}
+    if not entries:
+        raise ConfigError(path, f"{REFERENCE_FILE} is missing; it ships with the repository (restore it with git)")
+    valid = list(entries)
+    for index, key in enumerate(ids):
+        if key not in entries:
+            raise ConfigError(f"{path}[{index}]", f"unknown reference {key!r}{did_you_mean(key, valid)} Valid: "
+                              f"{', '.join(valid)}")
+        for value in entries[key].get("values") or []:
+            algorithm = value.get("algorithm") if isinstance(value, dict) else None
+            if algorithm != "*" and algorithm not in algorithm_records.ALGORITHM_NAMES:
+                raise ConfigError(f"{path}[{index}]", f"reference {key!r} in {REFERENCE_FILE.name} names the "
+                                  f"algorithm {algorithm!r}, which is not one of ours "
+                                  f"({', '.join(algorithm_records.ALGORITHM_NAMES)}, or * for all)")
+
+
+def check_config(config: Config) -> None:
+    """Every check that one field cannot make, over the whole file."""
+    variants = resolve_variants(config.variants)
+    for name, suite in config.suites.items():
+        check_name(f"suites.{name}", name, "suite")
+        check_suite(f"suites.{name}", suite, variants)
+
+
