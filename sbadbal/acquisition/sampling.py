@@ -48,5 +48,5 @@ def draw_one(log_weights_N: torch.Tensor, generator: torch.Generator) -> int:
 
 
 def uniform_without_replacement(num_pool_points: int, num: int, generator: torch.Generator) -> torch.Tensor:
-    """The seed's random acquisition: the first num entries of a random permutation."""
+    """The original's random acquisition: the first num entries of a random permutation."""
     return torch.randperm(num_pool_points, generator=generator)[:num]

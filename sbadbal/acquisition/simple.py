@@ -49,7 +49,7 @@ def get_random_batch(
     chunk_size: int = 1024,
     progress: bool | None = None,
 ) -> CandidateBatch:
-    """Uniform without replacement (the seed's randperm); every score is 0.0."""
+    """Uniform without replacement (the original's randperm); every score is 0.0."""
     generator = require_generator(generator, "Random")
     N = log_probs_N_K_C.shape[0]
     indices = uniform_without_replacement(N, min(batch_size, N), generator)

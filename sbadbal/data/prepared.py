@@ -1,7 +1,7 @@
 """A prepared dataset in memory: raw arrays plus everything needed to turn indices into model inputs.
 
 Images stay uint8 until a batch is requested, so repeated datasets (RMNIST, RCIFAR) cost no extra memory:
-copy r of base image i sits at pool index i + r * n_base, as in the seed's ConcatDataset.
+copy r of base image i sits at pool index i + r * n_base, as in the original's ConcatDataset.
 """
 
 from __future__ import annotations

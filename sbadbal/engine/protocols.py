@@ -20,7 +20,7 @@ LR_SCHEDULES = ("constant", "cosine")
 
 @dataclass(frozen=True)
 class IterationsProtocol:
-    iterations: int = 24_576  # training draws per round (384 steps of 64 in the seed)
+    iterations: int = 24_576  # training draws per round (384 steps of 64 in the original)
     batch_size: int = 64
     lr: float = 1e-3
     lr_schedule: str = "constant"

@@ -152,7 +152,7 @@ def mean_log_predictive(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
 
 
 def accuracy_and_nll(log_probs_N_K_C: torch.Tensor, targets_N: torch.Tensor) -> tuple[float, float]:
-    """Accuracy (percent, as the seed) and mean NLL of the mean predictive distribution."""
+    """Accuracy (percent, as the original) and mean NLL of the mean predictive distribution."""
     log_predictive_N_C = mean_log_predictive(log_probs_N_K_C)
     targets_N = targets_N.to(log_predictive_N_C.device, torch.long)
     accuracy = (log_predictive_N_C.argmax(dim=1) == targets_N).double().mean().item() * 100.0

@@ -136,8 +136,8 @@ def test_plbb_scores_are_gains_along_its_draws(device, log_probs_factory):
         assert score == pytest.approx(gain, abs=1e-10)
 
 
-def seed_lbb_direct(probs_N_K_C: torch.Tensor, code_chunk_size: int) -> torch.Tensor:
-    """The seed's BALD + T with explicit O(n^2) double loops over each chunk, as docs/algorithms.md#lbb-code-and-plbb-code describes it."""
+def original_lbb_direct(probs_N_K_C: torch.Tensor, code_chunk_size: int) -> torch.Tensor:
+    """The original's BALD + T with explicit O(n^2) double loops over each chunk, as docs/algorithms.md#lbb-code-and-plbb-code describes it."""
     N, K, C = probs_N_K_C.shape
     mean_N_C = probs_N_K_C.mean(dim=1)
     bald = [
@@ -160,7 +160,7 @@ def seed_lbb_direct(probs_N_K_C: torch.Tensor, code_chunk_size: int) -> torch.Te
 @pytest.mark.parametrize("chunk_size", [2, 1024])
 def test_lbb_code_matches_direct_seed_formula(code_chunk_size, chunk_size, device, log_probs_factory):
     log_probs = log_probs_factory(8, 6, 4, seed=5, device=device)
-    expected = seed_lbb_direct(log_probs.cpu().exp(), code_chunk_size)
+    expected = original_lbb_direct(log_probs.cpu().exp(), code_chunk_size)
     scores = lbb_code_scores(log_probs, code_chunk_size=code_chunk_size, chunk_size=chunk_size).cpu()
     torch.testing.assert_close(scores, expected, atol=1e-12, rtol=1e-12)
     batch = acquire("LBB-code", log_probs, 3, code_chunk_size=code_chunk_size, chunk_size=chunk_size)
@@ -168,7 +168,7 @@ def test_lbb_code_matches_direct_seed_formula(code_chunk_size, chunk_size, devic
 
 
 def test_lbb_code_term_depends_on_code_chunk_size(log_probs_factory):
-    """The seed chunk is part of the seed's method (unlike the memory chunk): different sizes, different scores."""
+    """The code chunk is part of the original's method (unlike the memory chunk): different sizes, different scores."""
     log_probs = log_probs_factory(64, 10, 5, seed=9)
     assert not torch.allclose(lbb_code_scores(log_probs, 8), lbb_code_scores(log_probs, 32))
 

@@ -1,4 +1,4 @@
-"""Cross-implementation checks against batchbald_redux 2.0.5 (the library the seed forked)."""
+"""Cross-implementation checks against batchbald_redux 2.0.5 (the library the original code forked)."""
 
 from __future__ import annotations
 

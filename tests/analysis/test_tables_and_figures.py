@@ -95,7 +95,7 @@ def test_final_accuracy_at_budget_and_fractions(runs):
     assert sorted(final["labelled"].unique()) == [40, 60]
     bald = final[(final["algorithm"] == "BALD") & (final["labelled"] == 60)].iloc[0]
     assert bald["accuracy_mean"] == pytest.approx(92.0)
-    assert bald["accuracy_std"] == pytest.approx(np.std([90, 94]))  # ddof = 0, as the seed
+    assert bald["accuracy_std"] == pytest.approx(np.std([90, 94]))  # ddof = 0, as the original
     assert bald["seeds"] == 2
     markdown = markdown_accuracy_table(final)
     assert "| BALD | 71.00 ± 1.00 | 92.00 ± 2.00 |" in markdown

@@ -1,4 +1,4 @@
-"""Training protocols: the seed's draws, reproducibility, best-validation checkpoint, augmentation scope."""
+"""Training protocols: the original's draws, reproducibility, best-validation checkpoint, augmentation scope."""
 
 import math
 import re

@@ -244,7 +244,7 @@ def fresh_copy(tmp_path) -> Path:
     return copy_workflow(tmp_path)
 
 
-# --- the paper suite: a dry run lists the seed's grid --------------------------------------------------------
+# --- the paper suite: a dry run lists the original's grid --------------------------------------------------------
 
 
 def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
