@@ -22,11 +22,11 @@ import sys
 # batchbald_redux always draws tqdm bars; tqdm reads this when it is imported, so set it before any import.
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-import torch  # noqa: E402
+import torch
 
-from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, function_of, validate_params  # noqa: E402
-from sbadbal.bench.timing import measure_call, memory_method, time_acquisition  # noqa: E402
-from sbadbal.engine.devices import device_name, resolve_device  # noqa: E402
+from sbadbal.acquisition import ALGORITHM_NAMES, canonical_name, function_of, validate_params
+from sbadbal.bench.timing import measure_call, memory_method, time_acquisition
+from sbadbal.engine.devices import device_name, resolve_device
 
 REFERENCED = ("BALD", "BatchBALD", "LBB-code")
 

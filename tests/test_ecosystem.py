@@ -1,4 +1,4 @@
-"""Workflow conventions: snakefmt-formatted workflow files, profiles Snakemake finds, the catalog file."""
+"""Conventions: ruff-clean Python, snakefmt-formatted workflow files, profiles Snakemake finds, the catalog file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", *sorted(str(path.relative_to(REPO)) for path in (REPO / "rules").glob("*.smk"))]
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed: pip install -e '.[test]'")
+def test_the_python_is_ruff_clean():
+    # ruff reads [tool.ruff] (line length, rules) from pyproject.toml in the repository root.
+    result = subprocess.run(["ruff", "check", "--no-cache", "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, f"run `ruff check .` and fix what it reports:\n{result.stdout}{result.stderr}"
 
 
 @pytest.mark.skipif(shutil.which("snakefmt") is None, reason="snakefmt is not installed: pip install -e '.[test]'")

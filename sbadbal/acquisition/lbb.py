@@ -147,7 +147,6 @@ def get_plbb_batch(
     generator = require_generator(generator, "PLBB")
     N = log_probs_N_K_C.shape[0]
     batch_size = min(batch_size, N)
-    device = log_probs_N_K_C.device
     uncertainty = point_uncertainty(log_probs_N_K_C, chunk_size)
     bald_N, predictive_entropy_N = uncertainty.bald_N, uncertainty.predictive_entropy_N
     penalty_N = torch.zeros_like(bald_N)

@@ -24,14 +24,14 @@ import matplotlib.colors
 import matplotlib.ticker
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from sbadbal.runs.writers import write_atomically  # noqa: E402
+from sbadbal.runs.writers import write_atomically
 
 DEFAULT_STYLE: dict[str, Any] = {
     "width_in": 6.4,

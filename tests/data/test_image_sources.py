@@ -1,6 +1,5 @@
 """Image loaders on small files written in the real on-disk formats, through the code real data takes."""
 
-import gzip
 import pickle
 from pathlib import Path
 

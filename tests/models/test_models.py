@@ -53,7 +53,9 @@ def test_resnet_has_the_cifar_stem():
 
 
 def test_same_seed_same_weights_other_seed_other_weights():
-    build = lambda seed: build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), seed=seed)
+    def build(seed):
+        return build_model(architecture("mnist_cnn"), num_classes=10, input_shape=(1, 28, 28), seed=seed)
+
     a, b, c = build(3).state_dict(), build(3).state_dict(), build(4).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
