@@ -236,7 +236,7 @@ def test_lint_is_clean(tiny_run):
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
-# Configuration errors: tests/workflow/test_config.py.
+# Configuration errors: tests/config/test_config.py.
 
 
 @pytest.fixture
