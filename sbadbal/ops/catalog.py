@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from sbadbal.data.spec import DEFAULT_TEST_SPLIT
+
 # The workflow's configuration beside the package in a checkout.
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
@@ -100,7 +102,7 @@ def dataset_entries(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
         location = LOCATORS[spec.source](spec.base, root)
         entries.append({
             "name": spec.name, "classes": spec.num_classes, "input_shape": spec.input_shape, "source": spec.source,
-            "repeats": spec.repeats, "offline_at": str(location) if location else None,
+            "repeats": spec.repeats, "offline_at": str(location) if location else None, "test_split": spec.test_split,
         })
     return entries
 
@@ -146,7 +148,8 @@ def _dataset_line(entry: Mapping[str, Any]) -> str:
     shape = "x".join(map(str, entry["input_shape"]))
     where = f"offline: {entry['offline_at']}" if entry["offline_at"] else "not here: needs a download or local files"
     repeated = f", {entry['repeats']} copies" if entry["repeats"] > 1 else ""
-    return f"  {entry['name']:<10} {entry['classes']:>3} classes, {shape}{repeated}; {where}"
+    tested = f"; tested on {entry['test_split']}" if entry["test_split"] != DEFAULT_TEST_SPLIT else ""
+    return f"  {entry['name']:<10} {entry['classes']:>3} classes, {shape}{repeated}; {where}{tested}"
 
 
 def print_catalog(config_path: str | Path = DEFAULT_CONFIG, file: TextIO | None = None,

@@ -51,3 +51,6 @@ def test_command_line():
     listed = subprocess.run([sys.executable, "-m", "sbadbal", "list"], capture_output=True, text=True, cwd=REPO,
                             check=True).stdout
     assert listed.startswith("Algorithms") and "Suites (" in listed
+    # A dataset whose test split is not its source's own says what it is tested on (RMNIST5K: the unused digits).
+    rmnist5k = next(line for line in listed.splitlines() if line.strip().startswith("RMNIST5K"))
+    assert "tested on" in rmnist5k and "pool_rows" in rmnist5k
