@@ -120,7 +120,16 @@ def final_targets():
 
 # --- input functions and params: each rule sees only its own part of the configuration -------------------
 def prepare_settings(wildcards):
-    return SUITE.preparation(wildcards.dataset, CONFIG.data.root)
+    """The dataset's preparation settings, without data.root: where the raw files lie is no part of what is
+    prepared (the prepared file carries its content's checksum), so pointing data.root at another folder reruns
+    nothing. The job reads the folder from the workflow's config, set just below."""
+    return SUITE.preparation(wildcards.dataset)
+
+
+# data.root, resolved by the configuration model (its default when config.yaml leaves it out), for
+# prepare_data's job to read from `snakemake.config` rather than from its params.
+config.setdefault("data", {})
+config["data"]["root"] = CONFIG.data.root
 
 
 def dataset_record(wildcards):

@@ -116,9 +116,9 @@ def _run(args: argparse.Namespace) -> int:
         from sbadbal.data.registry import prepare_dataset
 
         # The suite's preparation settings (RMNIST5K's repeats, AG News's files), as the workflow prepares it.
-        settings = suite.preparation(spec.dataset, data_root) if suite is not None else {"options": {}}
+        settings = suite.preparation(spec.dataset) if suite is not None else {"options": {}}
         prepared = prepare_dataset(
-            spec.dataset, data_dir=args.data_dir or settings.get("data_dir"),
+            spec.dataset, data_dir=args.data_dir or (data_root if suite is not None else None),
             download=args.download or settings.get("download", False), repeats=settings.get("repeats"),
             noise_std=settings.get("noise_std"), noise_seed=settings.get("noise_seed", 0), **settings["options"],
         )

@@ -12,10 +12,13 @@ from sbadbal.data.prepare import prepare  # noqa: E402
 from sbadbal.data.store import save_prepared  # noqa: E402
 
 settings = snakemake.params.settings
-logger.info("preparing %s with %s", snakemake.wildcards.dataset, settings)
+# Where the raw files are is read from the workflow's config, not the params: it is not what is prepared, so
+# pointing data.root at another folder with the same data reruns nothing (rules/common.smk sets the default).
+data_root = snakemake.config["data"]["root"]
+logger.info("preparing %s from %s with %s", snakemake.wildcards.dataset, data_root, settings)
 prepared = prepare(
     snakemake.params.dataset,
-    data_dir=settings["data_dir"],
+    data_dir=data_root,
     download=settings["download"],
     repeats=settings["repeats"],
     noise_std=settings["noise_std"],

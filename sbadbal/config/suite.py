@@ -92,11 +92,13 @@ class Suite(StrictModel):
                 kept[key] = experiment
         return kept, skipped
 
-    def preparation(self, dataset: str, data_root: str) -> dict[str, Any]:
-        """The keyword arguments of prepare_dataset for one dataset of this suite (the workflow and the CLI)."""
+    def preparation(self, dataset: str) -> dict[str, Any]:
+        """The keyword arguments of prepare_dataset for one dataset of this suite (the workflow and the CLI), but
+        for `data_dir`: where the raw files are is not what is prepared, so the workflow keeps it out of the rule's
+        params (a data.root change reruns nothing)."""
         settings = self.dataset_settings(dataset)
         return {"repeats": settings.repeats, "noise_std": settings.noise_std, "noise_seed": settings.noise_seed,
-                "options": dict(settings.options), "download": self.download, "data_dir": data_root}
+                "options": dict(settings.options), "download": self.download}
 
     def claims_experiments(self, available: Mapping[str, Any]) -> list[str]:
         """The experiments the claims table reads, of those available on this machine."""

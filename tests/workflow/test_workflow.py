@@ -142,6 +142,27 @@ def test_code_that_computes_no_number_of_these_jobs_reruns_nothing(tiny_run, mod
         assert planned_jobs(tiny_run, *TINY) == Counter()
 
 
+def test_data_root_elsewhere_with_the_same_data_reruns_nothing(tiny_run, tmp_path):
+    """data.root says where raw files are, not what is prepared (the prepared file carries its content's
+    checksum): pointing it at another folder plans no job at all, neither preparation nor anything after it, and
+    the preparation job reads the new folder when it does run."""
+    from sbadbal.data.store import load_prepared, prepared_checksum
+
+    elsewhere = tmp_path / "shared-datasets"
+    elsewhere.mkdir()
+    with edited_config(tiny_run, lambda config: config["data"].update(root=str(elsewhere))):
+        assert planned_jobs(tiny_run, *TINY) == Counter()
+    workdir = tmp_path / "root"
+    shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+    change_config(workdir, lambda config: config["data"].update(root=str(elsewhere)))
+    prepared = workdir / "results" / "tiny" / "data" / "MNIST5K.pt"
+    before = prepared_checksum(load_prepared(prepared))
+    snakemake(workdir, "--cores", "1", "--forcerun", "prepare_data", str(prepared.relative_to(workdir)), *TINY)
+    log = (workdir / "logs" / "tiny" / "prepare_data" / "MNIST5K.log").read_text()
+    assert f"preparing MNIST5K from {elsewhere}" in log
+    assert prepared_checksum(load_prepared(prepared)) == before  # the same data: the same prepared content
+
+
 def test_a_data_source_edit_reprepares_the_datasets_it_reads(tiny_run):
     with edited(tiny_run / "sbadbal" / "data" / "mnist5k.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
