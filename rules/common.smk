@@ -8,10 +8,12 @@ from types import SimpleNamespace
 from sbadbal.acquisition.records import looks
 from sbadbal.config import REFERENCE_PATH, ConfigError, load_config
 from sbadbal.data.records import DATASET_NAMES, preparation_record
-from sbadbal.ops.codegraph import PACKAGE_ROOT, code_inputs, run_code_inputs
+from sbadbal.ops.codegraph import PACKAGE_ROOT, acquisition_code, code_inputs, run_code_inputs
 
 try:
-    CONFIG = load_config(config, source=Path((workflow.overwrite_configfiles or ["config.yaml"])[-1]).name)
+    CONFIG_FILE = Path((workflow.overwrite_configfiles or ["config.yaml"])[-1])
+    # Plug-in acquisition modules (`module:function`) lie beside the config file.
+    CONFIG = load_config(config, source=CONFIG_FILE.name, base=CONFIG_FILE.parent)
     SUITE = CONFIG.selected_suite()
 except ConfigError as error:
     # A user's mistake: the message alone (file, key path, fix), no traceback.
@@ -64,8 +66,11 @@ def bench_log_probs_code(wildcards):
 
 
 def bench_acquisition_code(wildcards):
-    acquisition = BENCHMARKS[wildcards.bench].timing_settings()["acquisition"]
-    return script_code("bench_acquisition.py", *sorted({record["module"] for record in acquisition.values()}))
+    """bench_acquisition's imports and the modules of the timed functions (a plug-in's file for a plug-in)."""
+    code = [acquisition_code(record) for record in BENCHMARKS[wildcards.bench].timing_settings()["acquisition"].values()]
+    modules = sorted({module for found, _ in code for module in found})
+    plugins = sorted({plugin for _, found in code for plugin in found})
+    return [str(path) for path in code_inputs(SCRIPTS / "bench_acquisition.py", *modules, root=LIBRARY, plugins=plugins)]
 
 
 # --- paths and targets ----------------------------------------------------------------------------------

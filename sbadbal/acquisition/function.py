@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+import importlib.util
+import os
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -35,16 +39,37 @@ class AcquisitionFunction:
     stochastic: bool
     defaults: Mapping[str, Any] = field(default_factory=dict)
     scores_are_gains: bool = False
+    file: str | None = None  # a user's plug-in module (config.yaml names it): loaded from this file
 
     @classmethod
     def from_config(cls, name: str, config: Mapping[str, Any]) -> AcquisitionFunction:
         """From a record's plain values (`AlgorithmRecord.to_config()`)."""
         return cls(name=name, module=str(config["module"]), function=str(config["function"]),
                    stochastic=bool(config["stochastic"]), defaults=dict(config.get("defaults") or {}),
-                   scores_are_gains=bool(config.get("scores_are_gains", False)))
+                   scores_are_gains=bool(config.get("scores_are_gains", False)), file=config.get("file"))
 
     def imported(self) -> Callable[..., CandidateBatch]:
-        return getattr(import_module(self.module), self.function)
+        module = import_module(self.module) if self.file is None else load_module_file(self.module, self.file)
+        return getattr(module, self.function)
+
+
+def load_module_file(name: str, path: str | os.PathLike, *, fresh: bool = False) -> ModuleType:
+    """A user's plug-in module, run from its file under the module name `name` (once per process, unless
+    `fresh`: the configuration check runs the file as it is now)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and not fresh and getattr(loaded, "__file__", None) == os.fspath(path):
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
     def __call__(
         self,

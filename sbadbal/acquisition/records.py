@@ -52,6 +52,8 @@ class AlgorithmRecord:
     `module` is a dotted module path and `function_name` the function in it. `scores_are_gains`: its
     CandidateBatch.scores are greedy gains at pick time (the batch diagnostics count the non-positive ones).
     `style`: (colour, matplotlib line style, marker) in figures; the order of RECORDS is the legends' order.
+    `file`: a user's plug-in module, loaded from this file (sbadbal/acquisition/plugins.py builds such records
+    from config.yaml); None for the package's own functions, which are imported by `module`.
     """
 
     name: str
@@ -63,12 +65,16 @@ class AlgorithmRecord:
     description: str = ""
     scores_are_gains: bool = False
     style: tuple[str, str, str] = ("#7f7f7f", "-", "o")
+    file: str | None = None
 
     def to_config(self) -> dict[str, Any]:
         """What a run of this function needs, as plain values (the run rule's parameter): description, aliases and
         style are left out, so that editing them reruns nothing."""
-        return {"module": self.module, "function": self.function_name, "stochastic": self.stochastic,
-                "defaults": dict(self.defaults), "scores_are_gains": self.scores_are_gains}
+        config = {"module": self.module, "function": self.function_name, "stochastic": self.stochastic,
+                  "defaults": dict(self.defaults), "scores_are_gains": self.scores_are_gains}
+        if self.file is not None:
+            config["file"] = self.file
+        return config
 
 
 _PACKAGE = "sbadbal.acquisition"
@@ -153,16 +159,31 @@ def is_stochastic(name: str) -> bool:
     return RECORDS_BY_NAME[canonical_name(name)].stochastic
 
 
-def validate_params(name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """params merged over the defaults; an unknown or invalid parameter raises a ValueError naming it."""
-    canonical = canonical_name(name)
-    merged = algorithm_defaults(canonical)
+def validate_params(name: str | AlgorithmRecord, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """params merged over the defaults of the algorithm (a name, or a record: a plug-in's); an unknown or invalid
+    parameter raises a ValueError naming it. A plug-in's parameter takes a value of its default's type."""
+    record = name if isinstance(name, AlgorithmRecord) else record_of(name)
+    merged = dict(record.defaults)
     for key, value in (params or {}).items():
         if key not in merged:
             valid = ", ".join(merged) or "none"
-            raise ValueError(f"unknown parameter {key!r} for {canonical}; its parameters are: {valid}")
-        merged[key] = PARAM_CHECKS[key](key, value)
+            raise ValueError(f"unknown parameter {key!r} for {record.name}; its parameters are: {valid}")
+        merged[key] = _like_default(key, value, merged[key]) if record.file is not None else PARAM_CHECKS[key](key, value)
     return merged
+
+
+def _like_default(name: str, value: Any, default: Any) -> Any:
+    """A plug-in parameter's value, of its default's type (an integer passes for a float)."""
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        if type(value) is not type(default):
+            raise ValueError(f"parameter {name!r} must be a {type(default).__name__} like its default "
+                             f"{default!r}, got {value!r}")
+        return value
+    if isinstance(default, float):
+        return _finite_float(name, value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"parameter {name!r} must be an integer like its default {default!r}, got {value!r}")
+    return value
 
 
 def looks(names: Iterable[str]) -> dict[str, list[str]]:

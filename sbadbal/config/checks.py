@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sbadbal.acquisition import records as algorithm_records
+from sbadbal.acquisition.plugins import is_plugin_reference
 from sbadbal.config.errors import ConfigError, did_you_mean, unknown_name
 from sbadbal.config.experiment import AlgorithmChoice, Experiment, check_params, check_run_settings
 from sbadbal.config.fields import SAFE_NAME
@@ -26,8 +27,37 @@ def check_name(path: str, name: str, kind: str) -> None:
                           "and '-', starting with a letter or digit")
 
 
-def resolve_variants(variants: Mapping[str, Variant]) -> dict[str, AlgorithmChoice]:
-    registry_keys = {algorithm_records.name_key(a): r.name for r in algorithm_records.RECORDS for a in (r.name, *r.aliases)}
+def _registry_keys() -> dict[str, str]:
+    return {algorithm_records.name_key(a): r.name for r in algorithm_records.RECORDS for a in (r.name, *r.aliases)}
+
+
+class Plugins:
+    """The plug-in acquisition functions that config.yaml names (`module:function` or `path/file.py:function`,
+    files relative to `base`, the config file's folder), each checked once (sbadbal/acquisition/plugins.py)."""
+
+    def __init__(self, base: Path | None = None):
+        self.base = Path(".") if base is None else Path(base)
+        self.records: dict[str, algorithm_records.AlgorithmRecord] = {}
+        self.listed: list[str] = []  # display names of plug-ins listed by reference in an `algorithms`
+
+    def record(self, path: str, reference: str) -> algorithm_records.AlgorithmRecord:
+        from sbadbal.acquisition.plugins import plugin_record
+
+        if reference not in self.records:
+            try:
+                self.records[reference] = plugin_record(reference, reference, self.base)
+            except ValueError as error:
+                raise ConfigError(path, f"plug-in acquisition function {error}") from None
+        return self.records[reference]
+
+    def choice(self, path: str, name: str, reference: str) -> AlgorithmChoice:
+        record = self.record(path, reference)
+        return AlgorithmChoice(name, record.name, dict(record.defaults), record)
+
+
+def resolve_variants(variants: Mapping[str, Variant], plugins: Plugins | None = None) -> dict[str, AlgorithmChoice]:
+    plugins = plugins if plugins is not None else Plugins()
+    registry_keys = _registry_keys()
     resolved: dict[str, AlgorithmChoice] = {}
     for name, variant in variants.items():
         path = f"variants.{name}"
@@ -35,18 +65,26 @@ def resolve_variants(variants: Mapping[str, Variant]) -> dict[str, AlgorithmChoi
         if algorithm_records.name_key(name) in registry_keys:
             raise ConfigError(path, f"variant name {name!r} is taken by the algorithm "
                               f"{registry_keys[algorithm_records.name_key(name)]!r}; pick another name")
+        if is_plugin_reference(variant.algorithm):
+            plugin = plugins.choice(f"{path}.algorithm", name, variant.algorithm)
+            params = check_params(f"{path}.params", plugin.record, variant.params)
+            resolved[name] = AlgorithmChoice(name, plugin.algorithm, params, plugin.plugin)
+            continue
         base = algorithm_records.resolve_name(variant.algorithm)
         if base is None:
             raise ConfigError(f"{path}.algorithm",
-                              unknown_name("algorithm", variant.algorithm, algorithm_records.ALGORITHM_NAMES))
+                              unknown_name("algorithm", variant.algorithm, algorithm_records.ALGORITHM_NAMES)
+                              + " (or a plug-in: module:function)")
         resolved[name] = AlgorithmChoice(name, base, check_params(f"{path}.params", base, variant.params))
     return resolved
 
 
 def resolve_choices(path: str, names: list[str], params: Mapping[str, Mapping[str, Any]],
-             variants: Mapping[str, AlgorithmChoice]) -> dict[str, AlgorithmChoice]:
-    """An `algorithms` list resolved: registry names (aliases -> canonical) and variants, each with its params;
-    `algorithm_params` keyed by any listed name (or alias) go on top."""
+             variants: Mapping[str, AlgorithmChoice], plugins: Plugins | None = None) -> dict[str, AlgorithmChoice]:
+    """An `algorithms` list resolved: registry names (aliases -> canonical), variants and plug-ins (`module:function`,
+    under the function's name), each with its params; `algorithm_params` keyed by any listed name (or alias) go on
+    top."""
+    plugins = plugins if plugins is not None else Plugins()
     chosen: dict[str, AlgorithmChoice] = {}
     for index, name in enumerate(names):
         canonical = algorithm_records.resolve_name(name)
@@ -54,6 +92,17 @@ def resolve_choices(path: str, names: list[str], params: Mapping[str, Mapping[st
             choice = AlgorithmChoice(canonical, canonical, algorithm_records.algorithm_defaults(canonical))
         elif name in variants:
             choice = variants[name]
+        elif is_plugin_reference(name):
+            where = f"{path}.algorithms[{index}]"
+            display = name.rpartition(":")[2]
+            choice = plugins.choice(where, display, name)
+            taken = _registry_keys().get(algorithm_records.name_key(display)) or (display if display in variants else None)
+            if taken is not None:
+                raise ConfigError(where, f"the plug-in's name {display!r} is taken by {taken!r}; give it another "
+                                  f"name under `variants:` ({{algorithm: {name!r}}})")
+            check_name(where, display, "plug-in")
+            if display not in plugins.listed:
+                plugins.listed.append(display)
         else:
             valid = [*algorithm_records.ALGORITHM_NAMES, *variants]
             raise ConfigError(f"{path}.algorithms[{index}]", unknown_name("algorithm", name, valid)
@@ -67,20 +116,20 @@ def resolve_choices(path: str, names: list[str], params: Mapping[str, Mapping[st
             raise ConfigError(f"{path}.algorithm_params.{original}",
                               f"{original!r} is not in this entry's algorithms {list(chosen)}{did_you_mean(original, list(chosen))}")
         choice = chosen[key]
-        merged = check_params(f"{path}.algorithm_params.{original}", choice.algorithm,
+        merged = check_params(f"{path}.algorithm_params.{original}", choice.record,
                                {**choice.params, **params[original]})
-        chosen[key] = AlgorithmChoice(choice.name, choice.algorithm, merged)
+        chosen[key] = AlgorithmChoice(choice.name, choice.algorithm, merged, choice.plugin)
     return chosen
 
 
 def check_experiment(path: str, experiment: Experiment, variants: Mapping[str, AlgorithmChoice],
-                      suite: Suite | None) -> None:
+                      suite: Suite | None, plugins: Plugins | None = None) -> None:
     at = f"{path}." if path else ""
     check_run_settings(path, experiment)
     if experiment.pool_subset is not None and experiment.pool_subset < max(experiment.batch_sizes):
         raise ConfigError(f"{at}pool_subset", f"pool_subset ({experiment.pool_subset}) is smaller than the batch size "
                           f"{max(experiment.batch_sizes)}; raise it or set it to null (the whole pool)")
-    experiment._choices = resolve_choices(path, experiment.algorithms, experiment.algorithm_params, variants)
+    experiment._choices = resolve_choices(path, experiment.algorithms, experiment.algorithm_params, variants, plugins)
     experiment._variants = dict(variants)
     if suite is None:
         return
@@ -106,12 +155,12 @@ def check_dataset_settings(path: str, name: str, settings: DatasetSettings) -> N
                           f"use one of {', '.join(repeated)}")
 
 
-def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice]) -> None:
+def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice], plugins: Plugins | None = None) -> None:
     for name, settings in suite.datasets.items():
         check_dataset_settings(f"{path}.datasets.{name}", name, settings)
     for key, experiment in suite.experiments.items():
         check_name(f"{path}.experiments.{key}", key, "experiment")
-        check_experiment(f"{path}.experiments.{key}", experiment, variants, suite)
+        check_experiment(f"{path}.experiments.{key}", experiment, variants, suite, plugins)
     for key, bench in suite.benchmarks.items():
         where = f"{path}.benchmarks.{key}"
         check_name(where, key, "benchmark")
@@ -119,7 +168,7 @@ def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice]
             raise ConfigError(f"{where}.experiment", f"{bench.experiment!r} is not an experiment of this suite"
                               f"{did_you_mean(bench.experiment, list(suite.experiments))} Valid: "
                               f"{', '.join(suite.experiments)}")
-        bench._choices = resolve_choices(where, bench.algorithms, bench.algorithm_params, variants)
+        bench._choices = resolve_choices(where, bench.algorithms, bench.algorithm_params, variants, plugins)
         check_reference_ids(f"{where}.references", bench.references)
     for key, experiment in suite.experiments.items():
         check_reference_ids(f"{path}.experiments.{key}.references", experiment.references)
@@ -173,11 +222,13 @@ def check_reference_ids(path: str, ids: list[str]) -> None:
                                   f"({', '.join(algorithm_records.ALGORITHM_NAMES)}, or * for all)")
 
 
-def check_config(config: Config) -> None:
-    """Every check that one field cannot make, over the whole file."""
-    variants = resolve_variants(config.variants)
+def check_config(config: Config, base: Path | None = None) -> None:
+    """Every check that one field cannot make, over the whole file (plug-in files relative to `base`)."""
+    plugins = Plugins(base)
+    variants = resolve_variants(config.variants, plugins)
     for name, suite in config.suites.items():
         check_name(f"suites.{name}", name, "suite")
-        check_suite(f"suites.{name}", suite, variants)
+        check_suite(f"suites.{name}", suite, variants, plugins)
+    config._plugin_names = tuple(plugins.listed)
 
 

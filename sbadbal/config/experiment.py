@@ -90,11 +90,17 @@ AlgorithmParams = dict[Text, dict[Text, Any]]
 
 @dataclass(frozen=True)
 class AlgorithmChoice:
-    """One entry of an experiment's `algorithms`: its display name, the registry algorithm and its parameters."""
+    """One entry of an experiment's `algorithms`: its display name, the registry algorithm (a plug-in: its
+    `module:function` reference) and its parameters; `plugin`, a plug-in's record (sbadbal/acquisition/plugins.py)."""
 
     name: str
     algorithm: str
     params: dict[str, Any] = field(default_factory=dict)
+    plugin: algorithm_records.AlgorithmRecord | None = None
+
+    @property
+    def record(self) -> algorithm_records.AlgorithmRecord:
+        return self.plugin if self.plugin is not None else algorithm_records.RECORDS_BY_NAME[self.algorithm]
 
 
 class Experiment(RunSettings):
@@ -102,7 +108,8 @@ class Experiment(RunSettings):
 
     description: Text = Field("", description="one line for the report")
     batch_sizes: list[PositiveInt] = Field(min_length=1, description="acquisition batch sizes b")
-    algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases or variant names")
+    algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases, variant names or "
+                                  "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
     seeds: list[NonNegativeInt] = Field(min_length=1, description="one run per seed")
     references: list[Text] = Field(default_factory=list, description=(
@@ -133,8 +140,9 @@ class Experiment(RunSettings):
     def run(self, name: str, batch_size: int, seed: int, params: Mapping[str, Any] | None = None) -> RunSpec:
         """The run of algorithm (or variant) `name`; `params` override its parameters (the CLI's --param)."""
         choice = self.choice(name)
-        merged = check_params("params", choice.algorithm, {**choice.params, **params}) if params else choice.params
-        return run_spec(self, AlgorithmChoice(choice.name, choice.algorithm, merged), int(batch_size), int(seed))
+        merged = check_params("params", choice.record, {**choice.params, **params}) if params else choice.params
+        return run_spec(self, AlgorithmChoice(choice.name, choice.algorithm, merged, choice.plugin), int(batch_size),
+                        int(seed))
 
     def runs(self) -> Iterator[RunSpec]:
         """Every run of the experiment, batch size outermost, then algorithm, then seed."""
@@ -144,8 +152,10 @@ class Experiment(RunSettings):
                     yield self.run(name, batch_size, seed)
 
 
-def check_params(path: str, algorithm: str, params: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
-    """`params` merged over the algorithm's defaults and checked (its record); a ConfigError at `path` otherwise."""
+def check_params(path: str, algorithm: str | algorithm_records.AlgorithmRecord, params: Mapping[str, Any],
+                 source: str | None = None) -> dict[str, Any]:
+    """`params` merged over the algorithm's (a name or a record) defaults and checked; a ConfigError at `path`
+    otherwise."""
     try:
         return algorithm_records.validate_params(algorithm, params)
     except ValueError as error:
@@ -186,7 +196,7 @@ def run_spec(settings: RunSettings, choice: AlgorithmChoice, batch_size: Any, se
         dataset=settings.dataset, model=settings.model, architecture=MODELS[settings.model].architecture(),
         uncertainty=engine_spec.Uncertainty(**settings.uncertainty.to_config()), training=settings.training,
         initial_size=settings.initial_size, budget=settings.budget, algorithm=choice.algorithm,
-        acquisition=algorithm_records.RECORDS_BY_NAME[choice.algorithm].to_config(), batch_size=batch_size,
+        acquisition=choice.record.to_config(), batch_size=batch_size,
         seed=seed, params=dict(choice.params), name=choice.name, shared_initial_set=settings.shared_initial_set,
         pool_subset=settings.pool_subset, scoring_batch_size=settings.scoring_batch_size,
     )

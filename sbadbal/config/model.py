@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, Strict, ValidationError
+from pydantic import Field, PrivateAttr, Strict, ValidationError
 
 from sbadbal.acquisition import records as algorithm_records
-from sbadbal.config.checks import check_config, check_experiment, resolve_variants
+from sbadbal.config.checks import Plugins, check_config, check_experiment, resolve_variants
 from sbadbal.config.claims import ClaimRules
 from sbadbal.config.errors import ConfigError, did_you_mean, first_error
 from sbadbal.config.experiment import Experiment
@@ -62,9 +62,11 @@ class Tables(StrictModel):
 
 
 class Variant(StrictModel):
-    """A registry algorithm under fixed parameters and its own name (in run paths, tables and figures)."""
+    """A registry algorithm (or a plug-in) under fixed parameters and its own name (in run paths, tables and
+    figures)."""
 
-    algorithm: Text = Field(description="a registry algorithm name or alias")
+    algorithm: Text = Field(description="a registry algorithm name or alias, or a plug-in acquisition function: "
+                            "module:function (a module beside the config file) or path/to/file.py:function")
     params: dict[Text, Any] = Field(default_factory=dict, description="its parameters (over the algorithm's defaults)")
     description: Text = Field("", description="one line: what the variant is for")
 
@@ -80,6 +82,8 @@ class Config(StrictModel):
     claims: ClaimRules = Field(default_factory=ClaimRules, description="decision rules of the claims table")
     suites: dict[Text, Suite] = Field(min_length=1, description="suites by name")
 
+    _plugin_names: tuple[str, ...] = PrivateAttr(default=())
+
     def selected_suite(self) -> Suite:
         if self.suite not in self.suites:
             raise ConfigError("suite", f"suite {self.suite!r} is not defined; valid suites: {', '.join(self.suites)}"
@@ -88,20 +92,22 @@ class Config(StrictModel):
 
     @property
     def algorithm_names(self) -> tuple[str, ...]:
-        """Every name a run path may hold: the registry's algorithms and the variants."""
-        return (*algorithm_records.ALGORITHM_NAMES, *self.variants)
+        """Every name a run path may hold: the registry's algorithms, the variants and the plug-ins listed by
+        reference (under their function's name)."""
+        return (*algorithm_records.ALGORITHM_NAMES, *self.variants, *self._plugin_names)
 
 
 # ----------------------------------------------------------------------------------------- loading
 
 
-def load_config(raw: Any, source: str = "config.yaml") -> Config:
-    """Validate a parsed config.yaml; ConfigError (first line: file, key path, fix) on the first mistake."""
+def load_config(raw: Any, source: str = "config.yaml", base: str | Path | None = None) -> Config:
+    """Validate a parsed config.yaml; ConfigError (first line: file, key path, fix) on the first mistake. `base`:
+    the folder that plug-in acquisition modules are relative to (the config file's; default the current one)."""
     if not isinstance(raw, Mapping):
         raise ConfigError("", f"expected a mapping of settings, got {type(raw).__name__}", source)
     try:
         config = Config.model_validate(dict(raw))
-        check_config(config)
+        check_config(config, None if base is None else Path(base))
     except ValidationError as error:
         raise first_error(error, Config, "", source) from None
     except ConfigError as error:
@@ -113,17 +119,19 @@ def load_config_file(path: str | Path) -> Config:
     """load_config of a YAML file."""
     import yaml
 
-    return load_config(yaml.safe_load(Path(path).read_text()), source=Path(path).name)
+    return load_config(yaml.safe_load(Path(path).read_text()), source=Path(path).name, base=Path(path).parent)
 
 
 def experiment_from_mapping(raw: Mapping[str, Any], variants: Mapping[str, Any] | None = None,
-                            source: str = "experiment") -> Experiment:
+                            source: str = "experiment", base: str | Path | None = None) -> Experiment:
     """One experiment mapping (the CLI's --experiment without a suite), checked as the workflow checks it."""
     try:
         experiment = Experiment.model_validate(dict(raw))
+        plugins = Plugins(None if base is None else Path(base))
         resolved = resolve_variants(
-            {k: Variant.model_validate(v) if isinstance(v, Mapping) else v for k, v in (variants or {}).items()})
-        check_experiment("", experiment, resolved, None)
+            {k: Variant.model_validate(v) if isinstance(v, Mapping) else v for k, v in (variants or {}).items()},
+            plugins)
+        check_experiment("", experiment, resolved, None, plugins)
     except ValidationError as error:
         raise first_error(error, Experiment, "", source) from None
     except ConfigError as error:

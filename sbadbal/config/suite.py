@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr
 
-from sbadbal.acquisition.records import RECORDS_BY_NAME
 from sbadbal.config.experiment import AlgorithmChoice, AlgorithmParams, Experiment, RunSettings, run_spec
 from sbadbal.config.fields import Flag, NonNegativeFloat, NonNegativeInt, PositiveInt, StrictModel, Text
 from sbadbal.data.records import SPECS as DATASET_SPECS
@@ -33,7 +32,8 @@ class Benchmark(StrictModel):
     seed: NonNegativeInt = Field(0, description="seed of the model and of the pool order")
     pool_sizes: list[PositiveInt] = Field(min_length=1, description="pool sizes N (prefixes of one scored pool)")
     batch_sizes: list[PositiveInt] = Field(min_length=1, description="batch sizes b")
-    algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases or variant names")
+    algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases, variant names or "
+                                  "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
     repeats: PositiveInt = Field(3, description="timed calls per case (the median is reported)")
     references: list[Text] = Field(default_factory=list, description=(
@@ -47,7 +47,7 @@ class Benchmark(StrictModel):
         return {
             "algorithms": list(self._choices),
             "bases": {c.name: c.algorithm for c in self._choices.values()},
-            "acquisition": {c.name: RECORDS_BY_NAME[c.algorithm].to_config() for c in self._choices.values()},
+            "acquisition": {c.name: c.record.to_config() for c in self._choices.values()},
             "algorithm_params": {c.name: dict(c.params) for c in self._choices.values()},
             "batch_sizes": list(self.batch_sizes), "pool_sizes": list(self.pool_sizes),
             "repeats": self.repeats, "seed": self.seed,

@@ -15,7 +15,7 @@ GPU slots, progress, provenance, recovery, the catalog): they are followed but n
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,15 +125,26 @@ def module_file(dotted: str, root: Path = PACKAGE_ROOT) -> Path:
     return found
 
 
-def code_inputs(entry: str | Path, *modules: str, root: str | Path = PACKAGE_ROOT) -> list[Path]:
+def code_inputs(entry: str | Path, *modules: str, root: str | Path = PACKAGE_ROOT,
+                plugins: Iterable[str | Path] = ()) -> list[Path]:
     """The code of a job: the library files that `entry` (a script or library file) and the dotted `modules` its
-    records name run, as paths under `root` (relative when `root` is: the workflow's `sbadbal/...` inputs)."""
-    files = [Path(entry), *(module_file(module, Path(root)) for module in modules)]
-    return [Path(root) / relative for relative in import_closure(*files, root=Path(root))]
+    records name run, as paths under `root` (relative when `root` is: the workflow's `sbadbal/...` inputs), then
+    the `plugins` (a user's acquisition modules outside the package, sbadbal/acquisition/plugins.py), with the
+    library files they import."""
+    plugins = [Path(plugin) for plugin in plugins]
+    files = [Path(entry), *(module_file(module, Path(root)) for module in modules), *plugins]
+    return [*(Path(root) / relative for relative in import_closure(*files, root=Path(root))),
+            *sorted(dict.fromkeys(plugins))]
+
+
+def acquisition_code(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(dotted package modules, plug-in files) of an acquisition record's plain values (AlgorithmRecord.to_config)."""
+    return ([], [record["file"]]) if record.get("file") else ([record["module"]], [])
 
 
 def run_code_inputs(spec: Any, *, entry: str | Path | None = None, root: str | Path = PACKAGE_ROOT) -> list[Path]:
     """A run's code: `entry` (the run rule's script; default the engine's loop) and the acquisition and architecture
-    modules its spec (sbadbal.engine.spec.RunSpec) names."""
-    modules: Iterable[str] = (spec.acquisition["module"], spec.architecture["module"])
-    return code_inputs(entry if entry is not None else Path(root) / ENGINE_ENTRY, *modules, root=root)
+    modules its spec (sbadbal.engine.spec.RunSpec) names (a plug-in's file for a plug-in)."""
+    modules, plugins = acquisition_code(spec.acquisition)
+    return code_inputs(entry if entry is not None else Path(root) / ENGINE_ENTRY, *modules,
+                       spec.architecture["module"], root=root, plugins=plugins)
