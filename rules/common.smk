@@ -67,10 +67,14 @@ def bench_log_probs_code(wildcards):
 
 def bench_acquisition_code(wildcards):
     """bench_acquisition's imports and the modules of the timed functions (a plug-in's file for a plug-in)."""
-    code = [acquisition_code(record) for record in BENCHMARKS[wildcards.bench].timing_settings()["acquisition"].values()]
+    code = [
+        acquisition_code(record) for record in BENCHMARKS[wildcards.bench].timing_settings()["acquisition"].values()
+    ]
     modules = sorted({module for found, _ in code for module in found})
     plugins = sorted({plugin for _, found in code for plugin in found})
-    return [str(path) for path in code_inputs(SCRIPTS / "bench_acquisition.py", *modules, root=LIBRARY, plugins=plugins)]
+    return [
+        str(path) for path in code_inputs(SCRIPTS / "bench_acquisition.py", *modules, root=LIBRARY, plugins=plugins)
+    ]
 
 
 # --- paths and targets ----------------------------------------------------------------------------------

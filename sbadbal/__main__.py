@@ -80,15 +80,16 @@ def load_experiment(path: str | None, key: str | None, overrides: list[tuple[str
 
     raw, parts = _load_raw(path, key, overrides)
     source = Path(path).name if path else "--set"
+    base = Path(path).parent if path else None  # plug-in acquisition modules lie beside the config file
     if len(parts) == 4 and parts[0] == "suites" and parts[2] == "experiments":
-        config = load_config(raw, source=source)
+        config = load_config(raw, source=source, base=base)
         suite = config.suites[parts[1]]
         return suite.experiments[parts[3]], suite, config.data.root
     experiment = raw
     for part in parts:
         experiment = experiment[part]
     variants = raw.get("variants") if isinstance(raw, dict) and parts else None
-    return experiment_from_mapping(experiment, variants=variants, source=source), None, None
+    return experiment_from_mapping(experiment, variants=variants, source=source, base=base), None, None
 
 
 def _pick(value: Any, choices: list[Any], plural: str, flag: str) -> Any:

@@ -20,7 +20,7 @@ from sbadbal.ops.codegraph import run_code_inputs
 
 from ..workflow.helpers import REPO
 
-# The toy plug-in of the README: the points whose two most probable classes are closest (smallest top-2 margin).
+# A toy plug-in (the README's, with a parameter): the points whose two most probable classes are closest.
 MARGIN = '''
 import torch
 

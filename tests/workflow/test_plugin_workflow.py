@@ -1,6 +1,6 @@
-"""A user's own acquisition function from config.yaml, through the real workflow: the tiny suite with a toy
-plug-in ("Margin", the smallest top-2 margin) in a module beside config.yaml runs, is tabled and plotted under its
-name, and its file is the code of its runs only."""
+"""A user's own acquisition function from config.yaml, through the real workflow: the README's example plug-in
+("Margin", the smallest top-2 margin) in a module beside config.yaml runs in the tiny suite, is tabled and plotted
+under its name, and its file is the code of its runs only."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from collections import Counter
 
 import pandas as pd
 
-from ..acquisition.test_plugins import MARGIN
-from .helpers import TINY, change_config, edited, planned_jobs, snakemake, tiny_suite
+import yaml
+
+from .helpers import REPO, TINY, change_config, edited, planned_jobs, snakemake, tiny_suite
+
+README = (REPO / "README.md").read_text()
+# The README's example, as it stands there: the module and the variant that names it.
+MODULE = re.search(r"```python\n(# my_acquisitions\.py\n.*?)```", README, re.S).group(1)
+VARIANTS = yaml.safe_load(re.search(r"```yaml\n(variants:\n.*?)```", README, re.S).group(1))["variants"]
 
 
 def add_margin(config):
-    config["variants"]["Margin"] = {"algorithm": "my_acquisitions:margin", "description": "smallest top-2 margin"}
+    config["variants"].update(VARIANTS)
     config["suites"]["tiny"]["experiments"]["tiny_mc"]["algorithms"].append("Margin")
     config["suites"]["tiny"]["benchmarks"]["tiny_timing"]["algorithms"].append("Margin")
 
@@ -24,7 +30,8 @@ def add_margin(config):
 def test_a_plugin_runs_is_tabled_and_plotted_and_its_file_reruns_only_its_runs(tiny_run, tmp_path):
     workdir = tmp_path / "plugin"
     shutil.copytree(tiny_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
-    (workdir / "my_acquisitions.py").write_text(MARGIN)
+    assert VARIANTS == {"Margin": {"algorithm": "my_acquisitions:margin"}}
+    (workdir / "my_acquisitions.py").write_text(MODULE)
     change_config(workdir, add_margin)
     experiment = tiny_suite()["experiments"]["tiny_mc"]
     new_runs = len(experiment["batch_sizes"]) * len(experiment["seeds"])
