@@ -1,5 +1,6 @@
 # Paths, targets and input functions. config.yaml is checked, once, by the configuration model (sbadbal/config/);
 # everything imported here is torch-free, so the workflow parses without torch.
+import os
 import re
 import sys
 from pathlib import Path
@@ -225,7 +226,8 @@ def bench_figure(wildcards):
 
 def reference_file(references):
     """The published-numbers file as an input when references are named (an edit of it redoes the comparisons)."""
-    return [str(Path(workflow.basedir) / REFERENCE_PATH)] if references else []
+    # Relative to the working folder, so that moving a finished workflow folder reruns no comparison.
+    return [os.path.relpath(Path(workflow.basedir) / REFERENCE_PATH)] if references else []
 
 
 def experiment_references_file(wildcards):

@@ -52,25 +52,6 @@ class AcquisitionFunction:
         module = import_module(self.module) if self.file is None else load_module_file(self.module, self.file)
         return getattr(module, self.function)
 
-
-def load_module_file(name: str, path: str | os.PathLike, *, fresh: bool = False) -> ModuleType:
-    """A user's plug-in module, run from its file under the module name `name` (once per process, unless
-    `fresh`: the configuration check runs the file as it is now)."""
-    loaded = sys.modules.get(name)
-    if loaded is not None and not fresh and getattr(loaded, "__file__", None) == os.fspath(path):
-        return loaded
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{path} is not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
     def __call__(
         self,
         log_probs_N_K_C: torch.Tensor,
@@ -96,3 +77,22 @@ def load_module_file(name: str, path: str | os.PathLike, *, fresh: bool = False)
         if self.stochastic:
             extra["generator"] = generator
         return self.imported()(log_probs_N_K_C, batch_size, **{**self.defaults, **params}, **extra)
+
+
+def load_module_file(name: str, path: str | os.PathLike, *, fresh: bool = False) -> ModuleType:
+    """A user's plug-in module, run from its file under the module name `name` (once per process, unless
+    `fresh`: the configuration check runs the file as it is now)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and not fresh and getattr(loaded, "__file__", None) == os.fspath(path):
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

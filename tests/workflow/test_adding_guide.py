@@ -112,7 +112,9 @@ def test_the_adding_guide_followed_literally_plans_only_the_new_runs(tiny_run, t
     planned = set(re.findall(r"runs/(\w+)/b\d+/([\w-]+)/seed\d+\.csv", outputs))
     assert planned == {("tiny_mc", "Margin"), ("tiny_added", "BALD"), ("tiny_added", "Margin")}
 
-    snakemake(workdir, "--cores", "2", *TINY)
+    # The jobs import the copy's package, where the new modules are (the other workflow tests' jobs run this
+    # checkout's, since their copies only edit what a dry run compares).
+    snakemake(workdir, "--cores", "2", *TINY, env={"PYTHONPATH": str(workdir)})
     base = workdir / "results" / "tiny"
     for key, algorithms in (("tiny_mc", experiment["algorithms"] + ["Margin"]), ("tiny_added", added["algorithms"])):
         table = pd.read_csv(base / "tables" / key / "final_accuracy.csv")
