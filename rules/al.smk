@@ -1,6 +1,32 @@
+# Round 0 (the fit on the initial set, its test pass and pool scores) is the same for every algorithm and batch
+# size of a seed: computed once here, read by each run (sbadbal/engine/initial.py, docs/design.md#round-0).
+rule initial_round:
+    input:
+        data=prepared_data_of_experiment,
+        code=initial_round_code,
+    output:
+        ROUND_ZERO,
+    log:
+        "logs/{suite}/initial_round/{experiment}/seed{seed}.log",
+    benchmark:
+        "results/{suite}/benchmarks/initial_round/{experiment}/seed{seed}.tsv"
+    conda:
+        "../envs/sbadbal.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=run_mem_mb,
+        runtime=run_runtime_minutes,
+    params:
+        round_zero=round_zero_spec,
+    script:
+        "../scripts/initial_round.py"
+
+
 rule run_al:
     input:
         data=prepared_data_of_experiment,
+        round_zero=ROUND_ZERO,
         code=run_code,
     output:
         csv="results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv",

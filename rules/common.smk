@@ -57,6 +57,12 @@ def run_code(wildcards):
     return [str(path) for path in run_code_inputs(experiment_run(wildcards), entry=SCRIPTS / "run_al.py", root=LIBRARY)]
 
 
+def initial_round_code(wildcards):
+    """initial_round's imports and the experiment's architecture module (no acquisition code: round 0 acquires
+    nothing, so an edit of an acquisition function never remakes it)."""
+    return script_code("initial_round.py", round_zero_of(wildcards).architecture["module"])
+
+
 def prepare_code(wildcards):
     """prepare_data's imports and the dataset's source module: editing idx.py re-prepares the IDX datasets only."""
     return script_code("prepare_data.py", preparation_record(wildcards.dataset)["source"]["module"])
@@ -80,6 +86,7 @@ def bench_acquisition_code(wildcards):
 
 # --- paths and targets ----------------------------------------------------------------------------------
 RUN_CSV = "results/{suite}/runs/{experiment}/b{batch_size}/{alg}/seed{seed}.csv"
+ROUND_ZERO = "results/{suite}/initial/{experiment}/seed{seed}.pt"
 
 
 def prepared_data(dataset):
@@ -159,6 +166,16 @@ def run_spec(wildcards):
     """The run's full spec (settings, algorithm and model records, parameters, display name): a change of any of
     it reruns it."""
     return experiment_run(wildcards).to_config()
+
+
+def round_zero_of(wildcards):
+    """Round 0 of the seed: any run of it without its algorithm and batch size (RunSpec.round_zero)."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return experiment.run(experiment.algorithm_names[0], experiment.batch_sizes[0], wildcards.seed).round_zero()
+
+
+def round_zero_spec(wildcards):
+    return round_zero_of(wildcards).to_config()
 
 
 def prepared_data_of_experiment(wildcards):

@@ -91,12 +91,10 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
         body = []
         for algorithm, per_alg in per_batch.groupby("algorithm", sort=False):
             cells = {row.labelled: f"{row.accuracy_mean:.2f} ± {row.accuracy_std:.2f}" for row in per_alg.itertuples()}
-            body.append([algorithm, *(cells.get(count, "") for count in counts)])
-        seeds = int(per_batch["seeds"].max())
+            body.append([algorithm, *(cells.get(count, "") for count in counts), str(int(per_alg["seeds"].max()))])
         sections.append(
-            f"Batch size {batch_size}: test accuracy (%), mean ± std over {seeds} seed{'s' * (seeds != 1)}, "
-            "by number of labels\n\n"
-            + markdown_table(["algorithm", *(str(count) for count in counts)], body)
+            f"Batch size {batch_size}: test accuracy (%), mean ± std over seeds, by number of labels\n\n"
+            + markdown_table(["algorithm", *(str(count) for count in counts), "seeds"], body)
         )
     return "\n".join(sections)
 

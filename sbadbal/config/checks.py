@@ -131,6 +131,7 @@ def check_experiment(path: str, experiment: Experiment, variants: Mapping[str, A
                           f"{max(experiment.batch_sizes)}; raise it or set it to null (the whole pool)")
     experiment._choices = resolve_choices(path, experiment.algorithms, experiment.algorithm_params, variants, plugins)
     experiment._variants = dict(variants)
+    experiment._extra_seed_names = check_extra_seeds(path, experiment)
     if suite is None:
         return
     pool = suite.pool_size(experiment)
@@ -138,6 +139,31 @@ def check_experiment(path: str, experiment: Experiment, variants: Mapping[str, A
         held_out = f" after {experiment.validation_size} validation points" if experiment.validation_size else ""
         raise ConfigError(f"{at}budget", f"budget {experiment.budget} exceeds the pool of {experiment.dataset} "
                           f"({pool} points{held_out}); lower the budget or raise the dataset's repeats")
+
+
+def check_extra_seeds(path: str, experiment: Experiment) -> frozenset[str]:
+    """The display names that run `extra_seeds.seeds`: each one of the experiment's algorithms, every extra seed
+    new and listed once."""
+    extra = experiment.extra_seeds
+    if extra is None:
+        return frozenset()
+    at = f"{path}.extra_seeds" if path else "extra_seeds"
+    names = set()
+    for name in extra.algorithms:
+        canonical = algorithm_records.resolve_name(name)
+        found = next((key for key in (name, canonical) if key in experiment._choices), None)
+        if found is None:
+            raise ConfigError(f"{at}.algorithms", f"{name!r} is not in this experiment's algorithms "
+                              f"{list(experiment._choices)}{did_you_mean(name, list(experiment._choices))}")
+        names.add(found)
+    repeated = sorted({seed for seed in extra.seeds if extra.seeds.count(seed) > 1})
+    if repeated:
+        raise ConfigError(f"{at}.seeds", f"seed {repeated[0]} is listed twice; list each seed once")
+    shared = sorted(set(extra.seeds) & set(experiment.seeds))
+    if shared:
+        raise ConfigError(f"{at}.seeds", f"seed {shared[0]} is already in the experiment's seeds; extra seeds are "
+                          "the ones beyond them")
+    return frozenset(names)
 
 
 def check_dataset_settings(path: str, name: str, settings: DatasetSettings) -> None:

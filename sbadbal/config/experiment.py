@@ -103,6 +103,15 @@ class AlgorithmChoice:
         return self.plugin if self.plugin is not None else algorithm_records.RECORDS_BY_NAME[self.algorithm]
 
 
+class ExtraSeeds(StrictModel):
+    """More seeds for some of an experiment's algorithms: their paired comparisons get narrower intervals while
+    the others run the experiment's `seeds` only (docs/design.md#configuration)."""
+
+    algorithms: list[Text] = Field(min_length=1, description="names from the experiment's `algorithms` that run "
+                                   "these seeds too")
+    seeds: list[NonNegativeInt] = Field(min_length=1, description="seeds beyond the experiment's `seeds`")
+
+
 class Experiment(RunSettings):
     """One grid of AL runs: batch sizes x algorithms x seeds on one dataset, model and protocol."""
 
@@ -112,12 +121,16 @@ class Experiment(RunSettings):
                                   "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
     seeds: list[NonNegativeInt] = Field(min_length=1, description="one run per seed")
+    extra_seeds: ExtraSeeds | None = Field(None, description=(
+        "more seeds for some algorithms only (`algorithms`, `seeds`): fixed before the run, where a comparison "
+        "between those algorithms needs a narrower interval than the others"))
     references: list[Text] = Field(default_factory=list, description=(
         "ids in references/original_repository.yaml whose published accuracies this experiment is compared with "
         "(a comparison table, points on the accuracy figure); only where the setting matches"))
 
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
     _variants: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
+    _extra_seed_names: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @property
     def algorithm_names(self) -> list[str]:
@@ -144,11 +157,21 @@ class Experiment(RunSettings):
         return run_spec(self, AlgorithmChoice(choice.name, choice.algorithm, merged, choice.plugin), int(batch_size),
                         int(seed))
 
+    def seeds_of(self, name: str) -> list[int]:
+        """The seeds algorithm (display name) `name` runs: `seeds`, then `extra_seeds.seeds` where it is listed."""
+        extra = self.extra_seeds.seeds if self.extra_seeds and name in self._extra_seed_names else []
+        return [*self.seeds, *extra]
+
+    @property
+    def all_seeds(self) -> list[int]:
+        """Every seed some algorithm runs, in order (round 0 is computed once for each)."""
+        return [*self.seeds, *(self.extra_seeds.seeds if self.extra_seeds else [])]
+
     def runs(self) -> Iterator[RunSpec]:
         """Every run of the experiment, batch size outermost, then algorithm, then seed."""
         for batch_size in self.batch_sizes:
             for name in self._choices:
-                for seed in self.seeds:
+                for seed in self.seeds_of(name):
                     yield self.run(name, batch_size, seed)
 
 
@@ -225,7 +248,8 @@ def run_from_mapping(
 ) -> RunSpec:
     """One run of an experiment mapping (library callers): its settings plus the run's coordinates; one ConfigError
     per mistake. The experiment's grid keys (batch_sizes, algorithms, seeds, ...) are ignored."""
-    pipeline_only = {"batch_sizes", "algorithms", "seeds", "description", "algorithm_params", "references"}
+    pipeline_only = {"batch_sizes", "algorithms", "seeds", "extra_seeds", "description", "algorithm_params",
+                     "references"}
     settings = run_settings_from_mapping({k: v for k, v in experiment.items() if k not in pipeline_only})
     canonical = algorithm_records.resolve_name(algorithm)
     if canonical is None:

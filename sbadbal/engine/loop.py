@@ -22,7 +22,7 @@ from sbadbal.acquisition.function import AcquisitionFunction
 from sbadbal.engine.checkpoint import load_checkpoint, run_fingerprint, save_checkpoint
 from sbadbal.engine.devices import device_name, resolve_device
 from sbadbal.engine.acquire import acquire_batch
-from sbadbal.engine.round import fit_and_score
+from sbadbal.engine.round import ScoredRound, fit_and_score
 from sbadbal.engine.spec import RunSpec
 from sbadbal.engine.state import check_fit, initial_state
 from sbadbal.ops.provenance import git_provenance
@@ -41,6 +41,7 @@ def run_active_learning(
     device: str | torch.device = "auto",
     progress: Callable[[dict[str, Any]], None] | None = None,
     code_files: Iterable[str | os.PathLike] | None = None,
+    round_zero: ScoredRound | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) one AL run; one row per round with the columns of the run schema (sbadbal/runs/schema.py).
 
@@ -50,7 +51,8 @@ def run_active_learning(
     acquisition times. `checkpoint_path`: resume from it when present, rewrite it after every round.
     `progress(row)` is called after each round is checkpointed. `code_files`: the run's code inputs, whose content
     is the code part of the checkpoint's fingerprint (the workflow passes the run rule's; default: the same
-    computation, sbadbal.ops.codegraph.run_code_inputs).
+    computation, sbadbal.ops.codegraph.run_code_inputs). `round_zero`: round 0 computed once for the seed
+    (sbadbal/engine/initial.py), used instead of computing it again; its row's seconds are that computation's.
     """
     check_fit(prepared, spec)
     device = resolve_device(device)
@@ -74,7 +76,10 @@ def run_active_learning(
                     len(state.labelled))
     while not state.finished:
         round_index = len(state.rows)
-        scored = fit_and_score(prepared, spec, state, round_index, device)
+        if round_index == 0 and round_zero is not None:
+            scored = ScoredRound(dict(round_zero.row), round_zero.pool_P, round_zero.log_probs_P_K_C)
+        else:
+            scored = fit_and_score(prepared, spec, state, round_index, device)
         state.rows.append(acquire_batch(scored, prepared, spec, state, round_index, device, function))
         if checkpoint is not None:
             save_checkpoint(checkpoint, fingerprint, state)
@@ -98,20 +103,27 @@ def run_to_files(
     device: str | torch.device = "auto",
     progress: Callable[[dict[str, Any]], None] | None = None,
     code_files: Iterable[str | os.PathLike] | None = None,
+    round_zero_path: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Load a prepared dataset file, run (or resume) the AL run, write the CSV and its JSON sidecar atomically.
 
     `spec`: what the workflow passes (`RunSpec.from_config` of the run rule's parameter) and what the CLI builds
     (`Experiment.run(...)`). `prepared_path` may also be an already loaded PreparedDataset. `checkpoint_path`
-    defaults to `<csv_path>.checkpoint.json`; it is removed once both files are written.
+    defaults to `<csv_path>.checkpoint.json`; it is removed once both files are written. `round_zero_path`: the
+    seed's round 0 computed once (rule initial_round; sbadbal/engine/initial.py), checked against `spec`.
     """
     from sbadbal.data.store import load_prepared
 
     prepared = load_prepared(prepared_path) if isinstance(prepared_path, (str, os.PathLike)) else prepared_path
     resolved = resolve_device(device)
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else default_checkpoint_path(csv_path)
+    round_zero = None
+    if round_zero_path is not None:
+        from sbadbal.engine.initial import load_round_zero
+
+        round_zero = load_round_zero(round_zero_path, prepared, spec)
     rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress,
-                               code_files=code_files)
+                               code_files=code_files, round_zero=round_zero)
     sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
                "code": git_provenance()}
     write_json_atomic(sidecar, sidecar_path)

@@ -24,7 +24,8 @@ from sbadbal.runs.schema import DIAGNOSTIC_COLUMNS
 
 
 def run_label(spec: RunSpec) -> str:
-    return f"{spec.dataset} {spec.name} b{spec.batch_size} seed {spec.seed}"
+    batch = f" b{spec.batch_size}" if spec.batch_size else ""  # round 0 alone has no batch size (RunSpec.round_zero)
+    return f"{spec.dataset} {spec.name}{batch} seed {spec.seed}"
 
 
 def fit_posterior(prepared: Any, spec: RunSpec, state: RunState, round_index: int, device: torch.device) -> Posterior:

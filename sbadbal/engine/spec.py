@@ -9,7 +9,7 @@ code inputs are the engine plus the two modules its spec names. Torch-free.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sbadbal.engine.protocols import Protocol, protocol_from_config, protocol_to_config
@@ -76,6 +76,13 @@ class RunSpec:
     @property
     def learning_rate(self) -> float | None:
         return getattr(self.training, "lr", None)
+
+    def round_zero(self) -> RunSpec:
+        """What round 0 computes, apart from the algorithm: this spec without its algorithm, parameters and batch
+        size. Round 0 fits on the initial set, tests and scores the pool before anything is acquired, so every
+        algorithm and batch size of one seed computes the same round 0; the workflow computes it once per seed
+        (rule initial_round, docs/design.md#round-0) and the runs read it."""
+        return replace(self, algorithm="", acquisition={}, params={}, name="round 0", batch_size=0)
 
     def to_config(self) -> dict[str, Any]:
         """Plain JSON-able dict: the run rule's parameter, the sidecar's config, the checkpoint's fingerprint."""

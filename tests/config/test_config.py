@@ -71,6 +71,13 @@ BAD_CONFIGS = [
      "variants.LBB-a.params: unknown parameter 'alpha' for LBB"),
     ("benchmark-unknown-experiment", lambda c: c["suites"]["tiny"]["benchmarks"]["tiny_timing"].update(experiment="tiny_m"),
      "suites.tiny.benchmarks.tiny_timing.experiment: 'tiny_m' is not an experiment of this suite; did you mean 'tiny_mc'?"),
+    ("extra-seeds-unknown-algorithm",
+     lambda c: tiny_experiment(c).update(extra_seeds={"algorithms": ["PLBB"], "seeds": [3]}),
+     "suites.tiny.experiments.tiny_mc.extra_seeds.algorithms: 'PLBB' is not in this experiment's algorithms"),
+    ("extra-seeds-overlap", lambda c: tiny_experiment(c).update(extra_seeds={"algorithms": ["LBB"], "seeds": [2, 3]}),
+     "suites.tiny.experiments.tiny_mc.extra_seeds.seeds: seed 2 is already in the experiment's seeds"),
+    ("extra-seeds-twice", lambda c: tiny_experiment(c).update(extra_seeds={"algorithms": ["LBB"], "seeds": [3, 3]}),
+     "suites.tiny.experiments.tiny_mc.extra_seeds.seeds: seed 3 is listed twice"),
     ("top-level-typo", lambda c: c.update(plot={"dpi": 100}),
      "plot: unknown key 'plot'; did you mean 'plots'?"),
 ]
@@ -123,7 +130,8 @@ def test_shipped_suites_load_with_their_variants():
     for suite in config.suites.values():
         for experiment in suite.experiments.values():
             runs = list(experiment.runs())
-            assert len(runs) == len(experiment.batch_sizes) * len(experiment.algorithms) * len(experiment.seeds)
+            assert len(runs) == len(experiment.batch_sizes) * sum(len(experiment.seeds_of(name))
+                                                                  for name in experiment.algorithm_names)
 
 
 def test_a_variant_runs_its_algorithm_under_its_own_name_and_parameters():
@@ -136,6 +144,17 @@ def test_a_variant_runs_its_algorithm_under_its_own_name_and_parameters():
     assert (spec.name, spec.algorithm, spec.params) == ("LBB-w2", "LBB", {"pair_weight": 3.0})
     assert spec.to_config()["name"] == "LBB-w2" and "name" not in experiment.run("LBB", 10, 1).to_config()
     assert type(spec).from_config(spec.to_config()) == spec
+
+
+def test_extra_seeds_run_for_their_algorithms_only():
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    tiny_experiment(raw).update(algorithms=["BALD", "LBB", "LBB-w2"],
+                                extra_seeds={"algorithms": ["lbb", "LBB-w2"], "seeds": [7, 5]})
+    experiment = load_config(raw).suites["tiny"].experiments["tiny_mc"]
+    runs = [(spec.name, spec.seed) for spec in experiment.runs()]
+    assert runs == [("BALD", 1), ("BALD", 2), ("LBB", 1), ("LBB", 2), ("LBB", 7), ("LBB", 5),
+                    ("LBB-w2", 1), ("LBB-w2", 2), ("LBB-w2", 7), ("LBB-w2", 5)]
+    assert experiment.all_seeds == [1, 2, 7, 5] and experiment.seeds_of("BALD") == [1, 2]
 
 
 def test_the_checked_in_schema_is_generated_from_the_model():

@@ -17,7 +17,7 @@ import pytest
 
 from .helpers import TINY, copy_workflow, snakemake, tiny_suite
 
-GPU_RULES = ("run_al", "bench_log_probs", "bench_acquisition")
+GPU_RULES = ("initial_round", "run_al", "bench_log_probs", "bench_acquisition")
 STAMPED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 SLOT_LINE = re.compile(r"GPU slot: CUDA_VISIBLE_DEVICES=(\S+) \(lock (.+)\)$")
 

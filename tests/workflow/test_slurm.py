@@ -244,7 +244,7 @@ def test_site_settings_reach_every_slurm_job(tmp_path):
             "SBADBAL_SLURM_CPUS_PER_GPU_JOB": "6"}
     jobs = dict(planned_resources(workdir, site, "--config", "suite=paper"))
     assert jobs["prepare_data"]["slurm_partition"] == "cpuq" and "gpu" not in jobs["prepare_data"]
-    for rule in ("run_al", "bench_log_probs", "bench_acquisition"):
+    for rule in ("initial_round", "run_al", "bench_log_probs", "bench_acquisition"):
         assert jobs[rule]["slurm_partition"] == "gpuq" and jobs[rule]["gpu"] == "1", (rule, jobs[rule])
         assert jobs[rule]["gpu_model"] == "a100" and jobs[rule]["threads"] == "6", (rule, jobs[rule])
     assert all(fields["slurm_account"] == "proj42" for fields in jobs.values())

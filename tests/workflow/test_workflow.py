@@ -100,7 +100,22 @@ def test_new_seed_runs_only_new_runs(tiny_run):
     with edited_config(tiny_run, add_seed):
         jobs = planned_jobs(tiny_run, *TINY)
     algorithms = tiny_suite()["experiments"][experiment_key]["algorithms"]
-    assert jobs == Counter(run_al=len(algorithms), aggregate=1, plot_curves=1, plot_diagnostics=1, claims=1, all=1)
+    assert jobs == Counter(initial_round=1, run_al=len(algorithms), aggregate=1, plot_curves=1, plot_diagnostics=1,
+                           claims=1, all=1)
+
+
+def test_round_zero_is_computed_once_per_seed_and_read_by_every_run(tiny_run):
+    experiment = tiny_suite()["experiments"]["tiny_mc"]
+    runs = pd.read_csv(tiny_run / "results" / "tiny" / "tables" / "tiny_mc" / "runs.csv")
+    round_zero = runs[runs["round"] == 0]
+    shared = ["test_accuracy", "test_nll", "train_seconds", "score_seconds"]
+    for seed in experiment["seeds"]:
+        of_seed = round_zero[round_zero["seed"] == seed]
+        assert len(of_seed) == len(experiment["algorithms"]) * len(experiment["batch_sizes"])
+        # Equal seconds too: one measurement, read by every run (a recomputation would time differently).
+        assert (of_seed[shared].nunique() == 1).all(), of_seed[shared]
+        assert (tiny_run / "results" / "tiny" / "initial" / "tiny_mc" / f"seed{seed}.pt").is_file()
+    assert round_zero.groupby("seed")["train_seconds"].first().nunique() == len(experiment["seeds"])
 
 
 def algorithms_using(source: str, algorithms: list[str]) -> set[str]:
