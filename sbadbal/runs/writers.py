@@ -25,9 +25,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # recovery imports this module and must run without pandas
+    import pandas as pd
 
 TEMP_SUFFIX = ".tmp"
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
