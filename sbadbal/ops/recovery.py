@@ -231,6 +231,8 @@ def stop_jobs(jobs: Sequence[ProcessInfo], grace_s: float = STOP_GRACE_S) -> Non
         for job in left:
             try:
                 os.kill(job.pid, signum)
+                if signum == signal.SIGTERM:
+                    os.kill(job.pid, signal.SIGCONT)  # a stopped job (Ctrl-Z, SIGSTOP) acts on SIGTERM only once resumed
             except (ProcessLookupError, PermissionError):
                 pass
         jobs = _wait_gone(left, wait_s)
