@@ -132,9 +132,13 @@ def _lock_if_free(path: Path) -> int | None:
     except BlockingIOError:
         os.close(descriptor)
         return None
-    # Who holds it, for whoever wonders which job is on which GPU (`cat <lock_dir>/*.lock`).
-    os.ftruncate(descriptor, 0)
-    os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+    # Who holds it, for whoever wonders which job is on which GPU (`cat <lock_dir>/*.lock`); only a note, so a
+    # full disk does not fail the job here.
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+    except OSError:
+        pass
     return descriptor
 
 

@@ -21,17 +21,20 @@ import errno
 import fcntl
 import getpass
 import json
+import logging
 import os
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sbadbal.runs.writers import WriteError
+from sbadbal.runs.writers import WriteError, disk_full_error, is_disk_full
 
 JOBS_FOLDER = Path(".snakemake") / "sbadbal-jobs"
+UNSUPPORTED = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
+logger = logging.getLogger(__name__)
 CLAIM_SUFFIX = ".lock"
 
 
@@ -126,7 +129,18 @@ def claim_outputs(output: str | os.PathLike, *, what: str = "these files") -> It
     OutputClaimedError (one line naming the holder) when another live process holds it."""
     path = claim_path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = try_lock(path)
+    try:
+        descriptor = try_lock(path)
+    except OSError as error:
+        if is_disk_full(error):
+            raise disk_full_error(path, "the run's claim") from None
+        if error.errno not in UNSUPPORTED:
+            raise
+        # A file system without locks (some network mounts): the run goes ahead unguarded rather than not at all.
+        logger.warning("cannot lock %s (%s): this run's files are not guarded against a second writer", path,
+                       error.strerror)
+        yield path
+        return
     if descriptor is None:
         holder = read_holder(path)
         who = holder.describe() if holder is not None else "another process"
@@ -150,9 +164,12 @@ def register_job(workdir: str | os.PathLike = ".") -> Path | None:
     folder = Path(workdir) / JOBS_FOLDER
     if _job_record is not None or not folder.parent.is_dir():
         return None
-    folder.mkdir(exist_ok=True)
     path = folder / f"{os.getpid()}{CLAIM_SUFFIX}"
-    _job_record = try_lock(path)
+    try:
+        folder.mkdir(exist_ok=True)
+        _job_record = try_lock(path)
+    except OSError:  # no locks on this file system, or the folder is not ours: recovery then finds the job by its script
+        return None
     return path if _job_record is not None else None
 
 
@@ -168,9 +185,3 @@ def live_jobs(workdir: str | os.PathLike) -> list[Holder]:
         elif not path.is_symlink():
             path.unlink(missing_ok=True)
     return found
-
-
-def held_claims(folders: Sequence[str | os.PathLike]) -> list[tuple[Path, Holder | None]]:
-    """Run claims under `folders` held by live processes, with their holders."""
-    return [(path, read_holder(path)) for folder in folders if Path(folder).is_dir()
-            for path in sorted(Path(folder).rglob(f"*{CLAIM_SUFFIX}")) if is_held(path)]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -190,7 +191,8 @@ def orphaned_jobs(workdir: str | os.PathLike, table: Iterable[ProcessInfo] | Non
     table = {info.pid: info for info in (processes() if table is None else table)}
     folder, skip = Path(workdir).resolve(), _ancestors(table)
     scripts = folder / JOB_SCRIPTS
-    recorded = {holder.pid for holder in live_jobs(folder)}
+    # A record of a job on another node (a cluster's shared folder) names a pid of that node: not ours to stop.
+    recorded = {holder.pid for holder in live_jobs(folder) if holder.host in ("", socket.gethostname())}
 
     def runs_a_job_script(info: ProcessInfo) -> bool:
         if info.cwd is None or info.cwd.resolve() != folder:
