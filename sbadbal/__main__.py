@@ -208,10 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         from sbadbal.ops.recovery import main as recover
 
         return recover(argv)
+    from sbadbal.runs.writers import WriteError  # a full disk, a run another process writes: one line
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, WriteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

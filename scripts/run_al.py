@@ -1,11 +1,13 @@
 """One active-learning run (experiment, batch size, algorithm, seed) -> a tidy CSV and a JSON sidecar."""
 
-from _helpers import log_to, mock_snakemake
+from _helpers import attempts_done, log_to, mock_snakemake
 
 if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
     snakemake = mock_snakemake("run_al")
 
-logger = log_to(snakemake.log[0])
+# Snakemake empties the log before each attempt; the run's earlier attempts live on beside its checkpoint.
+ATTEMPTS = f"{snakemake.output.csv}.checkpoint.log"
+logger = log_to(snakemake.log[0], attempts=ATTEMPTS)
 
 import torch  # noqa: E402
 
@@ -37,3 +39,4 @@ with pin_job_to_free_gpu(logger=logger):
     )
     reporter.close()
     logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])
+attempts_done(ATTEMPTS)

@@ -7,7 +7,6 @@ decides results fails to load instead of giving other numbers.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -95,13 +94,8 @@ def save_prepared(prepared: PreparedDataset, path: str | os.PathLike) -> Path:
     metadata = {k: v for k, v in prepared.metadata.items() if k != "sha256"}
     checksum = content_sha256(tensors, fields, metadata)
     payload = {"format": FORMAT, "tensors": tensors, "fields": fields, "metadata": metadata, "sha256": checksum}
-    try:
-        written = write_atomically(path, lambda tmp: _save_synced(payload, tmp))
-    except (OSError, RuntimeError) as error:
-        if _is_disk_full(error):
-            raise OSError(errno.ENOSPC, f"no space left on device while writing the prepared dataset {path}; "
-                          "free space on that file system (or point results/ elsewhere) and rerun") from error
-        raise
+    # A full disk is one line naming the file (sbadbal/runs/writers.py), torch's wrapped errors included.
+    written = write_atomically(path, lambda tmp: _save_synced(payload, tmp), what="the prepared dataset")
     prepared.metadata["sha256"] = checksum
     return written
 
@@ -115,17 +109,13 @@ def _save_synced(payload: dict[str, Any], tmp: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _is_disk_full(error: BaseException | None) -> bool:
-    """ENOSPC anywhere in the chain (torch wraps the writer's OSError in a RuntimeError, or the close raises it)."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if "No space left on device" in str(error):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+def load_error_text(error: BaseException) -> str:
+    """torch.load's error in one line, without its advice to retry with `weights_only=False`: that would run
+    whatever a crafted file holds, and a prepared file never needs it (remaking the file is the fix)."""
+    # Keep the paragraphs that say what was refused; drop every one that mentions the weights_only switch.
+    kept = [part.strip() for part in str(error).split("\n\n") if part.strip() and "weights_only" not in part]
+    first = kept[0].splitlines()[0] if kept else "the file holds objects a safe (weights-only) load refuses"
+    return f"{type(error).__name__}: {first}"
 
 
 def load_prepared(path: str | os.PathLike) -> PreparedDataset:
@@ -136,7 +126,7 @@ def load_prepared(path: str | os.PathLike) -> PreparedDataset:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load surfaces a broken file as any of a dozen error types
-        raise ValueError(f"{path} is corrupt or truncated, not a prepared dataset ({type(error).__name__}: {error}); " + remake_hint(path)) from None
+        raise ValueError(f"{path} is corrupt or truncated, not a prepared dataset ({load_error_text(error)}); " + remake_hint(path)) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(f"{path} is not a prepared dataset of format {FORMAT} (found {found!r}); " + remake_hint(path))

@@ -12,7 +12,6 @@ A run started by hand (the CLI) computes its own round 0, the same numbers.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import math
@@ -22,7 +21,7 @@ from typing import Any
 
 import torch
 
-from sbadbal.data.store import _is_disk_full, _save_synced, tensors_sha256
+from sbadbal.data.store import _save_synced, load_error_text, tensors_sha256
 from sbadbal.engine.round import ScoredRound, fit_and_score
 from sbadbal.engine.spec import RunSpec
 from sbadbal.engine.state import initial_state
@@ -58,13 +57,8 @@ def save_round_zero(path: str | os.PathLike, prepared: Any, spec: RunSpec, score
               "prepared_sha256": prepared.metadata.get("sha256")}
     payload = {"format": FORMAT, "tensors": tensors, "fields": fields,
                "sha256": _checksum(tensors, fields)}
-    try:
-        return write_atomically(path, lambda tmp: _save_synced(payload, tmp))
-    except (OSError, RuntimeError) as error:
-        if _is_disk_full(error):
-            raise OSError(errno.ENOSPC, f"no space left on device while writing round 0 to {path}; free space on "
-                          "that file system (or point results/ elsewhere) and rerun") from error
-        raise
+    # A full disk is one line naming the file (sbadbal/runs/writers.py).
+    return write_atomically(path, lambda tmp: _save_synced(payload, tmp), what="round 0")
 
 
 def load_round_zero(path: str | os.PathLike, prepared: Any, spec: RunSpec) -> ScoredRound:
@@ -81,7 +75,8 @@ def load_round_zero(path: str | os.PathLike, prepared: Any, spec: RunSpec) -> Sc
         pool_P, log_probs_P_K_C = tensors["pool_P"], tensors["log_probs_P_K_C"]
         row = dict(fields["row"])
     except Exception as error:  # a broken file surfaces as any of many error types
-        raise ValueError(f"{path} is not a round-0 file ({type(error).__name__}: {error}); {remake_hint(path)}") from None
+        raise ValueError(f"{path} is not a round-0 file ({type(error).__name__}: {load_error_text(error)}); "
+                         f"{remake_hint(path)}") from None
     if _checksum(tensors, fields) != stored:
         raise ValueError(f"{path}: checksum mismatch, the file is damaged or was edited; {remake_hint(path)}")
     if fields["round_zero"] != spec.round_zero().to_config():

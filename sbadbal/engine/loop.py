@@ -25,6 +25,7 @@ from sbadbal.engine.acquire import acquire_batch
 from sbadbal.engine.round import ScoredRound, fit_and_score
 from sbadbal.engine.spec import RunSpec
 from sbadbal.engine.state import check_fit, initial_state
+from sbadbal.ops.ownership import claim_outputs
 from sbadbal.ops.provenance import git_provenance
 from sbadbal.runs.schema import RUN_COLUMNS
 from sbadbal.runs.sidecar import environment_facts, run_sidecar
@@ -114,20 +115,23 @@ def run_to_files(
     """
     from sbadbal.data.store import load_prepared
 
-    prepared = load_prepared(prepared_path) if isinstance(prepared_path, (str, os.PathLike)) else prepared_path
-    resolved = resolve_device(device)
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else default_checkpoint_path(csv_path)
-    round_zero = None
-    if round_zero_path is not None:
-        from sbadbal.engine.initial import load_round_zero
+    # One writer per run: a second process aimed at the same CSV (a CLI run into the workflow's folder, an
+    # orphan of a killed Snakemake) fails here naming the holder, before it touches the checkpoint.
+    with claim_outputs(csv_path, what="a run's CSV, sidecar and checkpoint"):
+        prepared = load_prepared(prepared_path) if isinstance(prepared_path, (str, os.PathLike)) else prepared_path
+        resolved = resolve_device(device)
+        round_zero = None
+        if round_zero_path is not None:
+            from sbadbal.engine.initial import load_round_zero
 
-        round_zero = load_round_zero(round_zero_path, prepared, spec)
-    rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress,
-                               code_files=code_files, round_zero=round_zero)
-    sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
-               "code": git_provenance()}
-    write_json_atomic(sidecar, sidecar_path)
-    # The CSV last: its presence means the run (and its sidecar) finished.
-    write_csv_atomic(rows, csv_path)
-    checkpoint.unlink(missing_ok=True)
+            round_zero = load_round_zero(round_zero_path, prepared, spec)
+        rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress,
+                                   code_files=code_files, round_zero=round_zero)
+        sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
+                   "code": git_provenance()}
+        write_json_atomic(sidecar, sidecar_path, what="the run's sidecar")
+        # The CSV last: its presence means the run (and its sidecar) finished.
+        write_csv_atomic(rows, csv_path, what="the run's CSV")
+        checkpoint.unlink(missing_ok=True)
     return rows

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -73,17 +74,71 @@ def slot_order(gpu_ids: Sequence[str], jobs_per_gpu: int) -> list[tuple[str, int
     return [(gpu_id, slot) for slot in range(jobs_per_gpu) for gpu_id in gpu_ids]
 
 
+MAX_JOBS_PER_GPU = 64  # a sanity bound: more sharers than this is a typo, and the slot list is built eagerly
+SLOT_FILE = re.compile(r"gpu[A-Za-z0-9._-]*\.slot\d+\.lock")
+
+
+class GpuSettingError(ValueError):
+    """A bad SBADBAL_GPU_LOCK_DIR or SBADBAL_JOBS_PER_GPU, or an unsafe lock folder: one line with the fix."""
+
+
+def _unsafe(message: str, lock_dir: Path) -> GpuSettingError:
+    return GpuSettingError(f"GPU lock folder {lock_dir} {message}; set {LOCK_DIR_VARIABLE} to a folder of your own "
+                           f"(e.g. {LOCK_DIR_VARIABLE}=$HOME/.cache/sbadbal-gpu-slots on a local disk)")
+
+
+def secure_lock_dir(lock_dir: str | Path) -> Path:
+    """The lock folder, made with mode 0700 if missing, refused unless it is safe to create lock files in.
+
+    Safe: a real folder (no symlink) owned by this user, writable by no one else (another user could plant a
+    `gpu0.slot0.lock` symlink there), holding nothing but slot lock files (so `/` or a home folder is refused).
+    `mkdir` with the mode is atomic: a folder another user made first is found by the ownership check.
+    """
+    lock_dir = Path(lock_dir)
+    lock_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(lock_dir, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(lock_dir)
+    if not stat.S_ISDIR(info.st_mode):
+        raise _unsafe("is not a folder (a symlink or a file)", lock_dir)
+    if info.st_uid != os.getuid():
+        raise _unsafe(f"belongs to uid {info.st_uid}, not to you (uid {os.getuid()})", lock_dir)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise _unsafe(f"is writable by others (mode {stat.S_IMODE(info.st_mode):04o})", lock_dir)
+    strangers = sorted(name for name in os.listdir(lock_dir) if not SLOT_FILE.fullmatch(name))
+    if strangers:
+        raise _unsafe(f"holds other files ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}), "
+                      "not only GPU slot locks", lock_dir)
+    return lock_dir
+
+
 def _lock_if_free(path: Path) -> int | None:
     """An open descriptor holding an exclusive flock on `path`, or None when another process holds it."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    # O_NOFOLLOW: a planted symlink fails here instead of leading the write elsewhere; no O_TRUNC on open, and
+    # only a regular file of ours is emptied.
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise _unsafe(f"holds {path.name}, which cannot be opened as a plain file ({error.strerror})",
+                      path.parent) from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        os.close(descriptor)
+        raise _unsafe(f"holds {path.name}, which is not a regular file of yours", path.parent)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
         return None
-    # Who holds it, for whoever wonders which job is on which GPU (`cat <lock_dir>/*.lock`).
-    os.ftruncate(descriptor, 0)
-    os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+    # Who holds it, for whoever wonders which job is on which GPU (`cat <lock_dir>/*.lock`); only a note, so a
+    # full disk does not fail the job here.
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+    except OSError:
+        pass
     return descriptor
 
 
@@ -98,10 +153,9 @@ def claim_gpu_slot(gpu_ids: Sequence[str], lock_dir: str | Path, jobs_per_gpu: i
     """
     if not gpu_ids:
         raise ValueError("claim_gpu_slot needs at least one GPU id")
-    if jobs_per_gpu < 1:
-        raise ValueError(f"jobs_per_gpu must be >= 1, got {jobs_per_gpu}")
-    lock_dir = Path(lock_dir)
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    if not 1 <= jobs_per_gpu <= MAX_JOBS_PER_GPU:
+        raise ValueError(f"jobs_per_gpu must be in 1..{MAX_JOBS_PER_GPU}, got {jobs_per_gpu}")
+    lock_dir = secure_lock_dir(lock_dir)
     order = slot_order(gpu_ids, jobs_per_gpu)
     waited = False
     while True:
@@ -130,19 +184,34 @@ def jobs_per_gpu_setting(environ: MutableMapping[str, str]) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ValueError(
+        raise GpuSettingError(
             f"{JOBS_PER_GPU_VARIABLE}={raw!r} is not a whole number >= 1: set it to how many jobs may share one "
             f"GPU (e.g. {JOBS_PER_GPU_VARIABLE}=2), or unset it for one job per GPU"
+        )
+    if value > MAX_JOBS_PER_GPU:
+        raise GpuSettingError(
+            f"{JOBS_PER_GPU_VARIABLE}={raw!r} is more than {MAX_JOBS_PER_GPU} jobs on one GPU: set it to how many "
+            f"jobs may share one GPU (e.g. {JOBS_PER_GPU_VARIABLE}=2), or unset it for one job per GPU"
         )
     return value
 
 
 def gpu_lock_dir_setting(environ: MutableMapping[str, str]) -> Path:
-    """SBADBAL_GPU_LOCK_DIR, else a per-user folder in the local temp dir (flock over NFS is unreliable)."""
+    """SBADBAL_GPU_LOCK_DIR, else a per-user folder in the local temp dir (flock over NFS is unreliable).
+
+    Checked here only for what the value says (a file, the root folder); the folder itself when a slot is
+    claimed (`secure_lock_dir`), so that nothing is created on a machine without GPUs."""
     raw = environ.get(LOCK_DIR_VARIABLE, "").strip()
-    if raw:
-        return Path(raw).expanduser()
-    return Path(tempfile.gettempdir()) / f"sbadbal-gpu-slots-{os.getuid()}"
+    if not raw:
+        return Path(tempfile.gettempdir()) / f"sbadbal-gpu-slots-{os.getuid()}"
+    lock_dir = Path(raw).expanduser()
+    if lock_dir.resolve() == Path(lock_dir.anchor or "/").resolve():
+        raise GpuSettingError(f"{LOCK_DIR_VARIABLE}={raw!r} is the root folder: set it to a folder of its own for "
+                              f"the GPU slot locks (e.g. {LOCK_DIR_VARIABLE}=$HOME/.cache/sbadbal-gpu-slots)")
+    if lock_dir.exists() and not lock_dir.is_dir():
+        raise GpuSettingError(f"{LOCK_DIR_VARIABLE}={raw!r} is a file, not a folder: set it to a folder for the GPU "
+                              f"slot locks (e.g. {LOCK_DIR_VARIABLE}=$HOME/.cache/sbadbal-gpu-slots), or unset it")
+    return lock_dir
 
 
 def _cuda_driver_present() -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import select
+import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ import pytest
 
 from sbadbal.ops import gpu_slots
 from sbadbal.ops.gpu_slots import (
+    GpuSettingError,
     claim_gpu_slot,
     detected_gpu_count,
     jobs_per_gpu_setting,
@@ -297,3 +300,88 @@ def test_gpu_count_without_cuda_init_in_this_process(monkeypatch, nvml_count, dr
     monkeypatch.setattr(gpu_slots.subprocess, "run", child_count)
     assert detected_gpu_count() == expected
     assert len(children) == child_processes  # only where NVML cannot answer and a driver could
+
+
+# --- the lock folder's safety (issue 20, item 5): all on CPU, the ids are only lock-file names -------------------
+
+def as_nobody():
+    """Run the child as user nobody (to plant files as another user); needs root."""
+    if os.geteuid() != 0:
+        pytest.skip("planting another user's files needs root")
+    return {"user": "nobody", "group": "nogroup"}
+
+
+def test_a_new_lock_folder_is_private(tmp_path):
+    lock_dir = tmp_path / "locks"
+    with claim_gpu_slot(["0"], lock_dir):
+        assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o700
+
+
+def test_a_planted_symlink_is_refused_and_its_target_untouched(tmp_path):
+    lock_dir = tmp_path / "locks"
+    lock_dir.mkdir(mode=0o700)
+    victim = tmp_path / "root_owned_file"
+    victim.write_text("precious\n")
+    (lock_dir / "gpu0.slot0.lock").symlink_to(victim)
+    # Before: the job truncated and overwrote the symlink's target.
+    with pytest.raises(GpuSettingError, match=r"gpu0.slot0.lock, which cannot be opened as a plain file"):
+        with claim_gpu_slot(["0"], lock_dir):
+            pass
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_world_writable_lock_folder_is_refused(tmp_path):
+    lock_dir = tmp_path / "shared"
+    lock_dir.mkdir()
+    lock_dir.chmod(0o777)
+    with pytest.raises(GpuSettingError, match=r"is writable by others \(mode 0777\).*SBADBAL_GPU_LOCK_DIR"):
+        with claim_gpu_slot(["0"], lock_dir):
+            pass
+
+
+def test_a_folder_pre_created_by_another_user_in_a_shared_tmpdir_is_refused(monkeypatch):
+    import tempfile
+
+    tmpdir = Path(tempfile.mkdtemp(prefix="sbadbal-shared-tmp-", dir="/tmp"))  # where user nobody can reach
+    tmpdir.chmod(0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    planted = gpu_slots.gpu_lock_dir_setting({})
+    assert planted.parent == tmpdir
+    try:
+        # Another user makes the per-user folder first (mkdir(exist_ok=True) accepted it) and plants a symlink.
+        subprocess.run(["/bin/sh", "-c", f"mkdir -m 755 {planted} && ln -s /etc/hostname {planted}/gpu0.slot0.lock"],
+                       check=True, **as_nobody())
+        before = Path("/etc/hostname").read_bytes()
+        with pytest.raises(GpuSettingError, match=rf"{planted} belongs to uid 65534, not to you"):
+            with pin_job_to_free_gpu({"CUDA_VISIBLE_DEVICES": "0"}):
+                pass
+        assert Path("/etc/hostname").read_bytes() == before
+    finally:
+        shutil.rmtree(tmpdir)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("/etc/hostname", r"SBADBAL_GPU_LOCK_DIR='/etc/hostname' is a file, not a folder"),
+    ("/", r"SBADBAL_GPU_LOCK_DIR='/' is the root folder"),
+])
+def test_bad_lock_dir_values_are_one_line(value, message):
+    # Before: a raw FileExistsError for the file; `/` made /gpu0.slot0.lock silently.
+    with pytest.raises(GpuSettingError, match=message) as error:
+        with pin_job_to_free_gpu({"CUDA_VISIBLE_DEVICES": "0", "SBADBAL_GPU_LOCK_DIR": value}):
+            pass
+    assert "\n" not in str(error.value)
+    assert not Path("/gpu0.slot0.lock").exists()
+
+
+def test_a_folder_holding_other_files_is_not_a_lock_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(GpuSettingError, match=r"holds other files \(notes.txt\)"):
+        with claim_gpu_slot(["0"], tmp_path):
+            pass
+
+
+def test_a_huge_jobs_per_gpu_is_one_line_not_a_memory_error(tmp_path):
+    environ = {"CUDA_VISIBLE_DEVICES": "0", "SBADBAL_GPU_LOCK_DIR": str(tmp_path), "SBADBAL_JOBS_PER_GPU": "1000000000"}
+    with pytest.raises(GpuSettingError, match=r"SBADBAL_JOBS_PER_GPU='1000000000' is more than 64 jobs on one GPU"):
+        with pin_job_to_free_gpu(environ):
+            pass

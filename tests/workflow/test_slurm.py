@@ -196,7 +196,10 @@ def test_cancelled_run_is_retried_and_resumes_to_the_undisturbed_result(slurm_in
     assert memory_mb(retry) == 2 * memory_mb(allocation) and minutes(retry) == 2 * minutes(allocation)
     assert states[run_job["id"]] == "CANCELLED" and states[run_submissions[1]] == "COMPLETED"
     rule_log = (workdir / "logs" / "tiny" / "run_al").rglob(f"{csv.parent.name}/seed*.log")
-    retried_log = next(path for path in rule_log if path.stem == csv.stem).read_text()
+    whole_log = next(path for path in rule_log if path.stem == csv.stem).read_text()
+    # The log keeps the cancelled attempt's lines, then the retry's (scripts/_helpers.py, issue 20).
+    earlier_log, retried_log = whole_log.split("--- this attempt ---\n")
+    assert f"GPU: Slurm job {run_job['id']} step" in earlier_log, whole_log
     bound = re.search(r"GPU: Slurm job (\d+) step \S+, CUDA_VISIBLE_DEVICES=(\S*) as Slurm bound it", retried_log)
     assert bound and bound.group(1) == run_submissions[1] and bound.group(2) in ("0", "1"), retried_log
     resumed = re.search(r"resuming from checkpoint \S+: (\d+) round\(s\) done", retried_log)
