@@ -1,4 +1,5 @@
-"""Raw data -> one prepared, checksummed file per dataset (for text: the cached sentence embeddings)."""
+"""Local raw files -> one prepared, checksummed file per dataset (for text: the cached sentence embeddings). It
+never downloads: the local `retrieve_raw` rule fetches the files first (rules/retrieve.smk)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -19,7 +20,6 @@ logger.info("preparing %s from %s with %s", snakemake.wildcards.dataset, data_ro
 prepared = prepare(
     snakemake.params.dataset,
     data_dir=data_root,
-    download=settings["download"],
     repeats=settings["repeats"],
     noise_std=settings["noise_std"],
     noise_seed=settings["noise_seed"],
