@@ -136,7 +136,7 @@ def test_retrieval_runs_where_snakemake_runs_and_preparation_in_a_job_never_down
         # The check can fail: a download from inside a Slurm job is seen as one.
         probe = tmp_path / "probe.out"
         cluster.run("sbatch", "--mem=100", f"--output={probe}", "--wrap",
-                    f"{sys.executable} -c 'import urllib.request; urllib.request.urlopen(\"{mirror.url}{archives[0][0]}\")'")
+                    f"{sys.executable} -c 'import urllib.request; urllib.request.urlopen(\"{mirror.url}{archives[0][0]}\").read()'")
         wait_for(lambda: len(mirror.requests) > len(workflow_requests), 60, "the probe job's request", poll_s=0.2)
         probe_request = mirror.requests[-1]
 
