@@ -177,6 +177,23 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _estimate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sbadbal.config import load_config
+    from sbadbal.ops.catalog import DEFAULT_CONFIG
+    from sbadbal.ops.estimate import format_estimate, suite_estimate
+
+    path = Path(args.configfile or DEFAULT_CONFIG)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+    raw = yaml.safe_load(path.read_text()) or {}
+    raw.update(_pairs(args.config, "--config"))  # top-level keys, as snakemake's --config sets them
+    config = load_config(raw, source=path.name, base=path.parent)
+    print(format_estimate(config.suite, suite_estimate(config.selected_suite())))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sbadbal", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -215,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--config", help="the workflow's config.yaml (default: the checkout's)")
     listing.add_argument("--data-dir", help="raw data folder to look in (default: $SBADBAL_DATA_DIR or ./data)")
     listing.set_defaults(handler=_list)
+
+    estimate = commands.add_parser("estimate", help="a suite's model fits, scorings, acquisitions, GPU and CPU hours")
+    estimate.add_argument("--configfile", help="the workflow's config.yaml (default: the checkout's)")
+    estimate.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE",
+                          help="override top-level keys, as snakemake's --config (suite=paper)")
+    estimate.set_defaults(handler=_estimate)
     return parser
 
 
