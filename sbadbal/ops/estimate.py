@@ -53,8 +53,10 @@ TRAIN_DRAW: Mapping[str, Cost] = MappingProxyType({
     "resnet18": Cost("resnet18 training draw", 1 / 5_000, "draw",
                      "assumed: 5,000 CIFAR images/s for ResNet-18 in float32 (not measured in this project)"),
 })
-# Pool scoring with MC dropout at K = 100 (the factorised forward): seconds per pool point.
-MC_SCORE_POINT_K100 = Cost("mnist_cnn MC-dropout scoring, K = 100", 4.0 / 59_980, "pool point", FMNIST_ROUND)
+# Pool scoring with MC dropout at K = 100: seconds per pool point, measured with the K-pass forward before the
+# factorised one (which is 17x cheaper on a CPU, benchmarks/results/scoring_cpu.md), so an upper bound for now.
+MC_SCORE_POINT_K100 = Cost("mnist_cnn MC-dropout scoring, K = 100 (K-pass forward: an upper bound)", 4.0 / 59_980,
+                           "pool point", FMNIST_ROUND)
 # A forward pass (scoring with an ensemble member, or a test pass) costs a third of a training draw: forward only.
 FORWARD_FRACTION = Cost("a forward pass, as a fraction of a training draw", 1 / 3, "fraction",
                         "assumed: forward only, against forward + backward (the usual 1:2 split)")
