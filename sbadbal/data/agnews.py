@@ -155,7 +155,8 @@ class SentenceEncoder:
         if model_dir is None and not download:
             raise FileNotFoundError(
                 f"encoder {encoder!r} is neither {DEFAULT_ENCODER} (packaged) nor a local model folder; "
-                "pass a folder path or allow a download (download=True)"
+                "pass the path of a model folder (preparation never downloads; SentenceEncoder(download=True) "
+                "outside the workflow fetches one from the hub)"
             )
         self.name = encoder
         self.model_dir = model_dir
