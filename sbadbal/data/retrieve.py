@@ -24,7 +24,7 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -63,9 +63,9 @@ class Origins:
     archives: tuple[Archive, ...] = ()
     # (folder, its package's md5sums file or None): verified copies of the archives there are taken before any
     # download. A copy is verified by the published md5, or by the md5 its package manager recorded (Debian
-    # recompressed Fashion-MNIST's .gz files, so their bytes differ from the published ones).
+    # Fashion-MNIST's .gz files differ in their bytes from the published ones: other md5s, though the same names).
     copy_from: tuple[tuple[str, str | None], ...] = ()
-    hf: tuple[tuple[str, str], ...] = field(default=())  # (dataset id, revision), tried in order
+    hf: tuple[tuple[str, str], ...] = ()  # (dataset id, revision), tried in order
 
 
 def _mirrored(names_md5: tuple[tuple[str, str], ...], mirrors: tuple[str, ...]) -> tuple[Archive, ...]:

@@ -177,8 +177,8 @@ def test_a_local_copy_is_taken_when_verified_else_the_mirror(tmp_path, fmt):
 
 
 def test_debians_fashion_mnist_is_copied_verified_by_its_package(tmp_path, monkeypatch):
-    """Debian recompressed the published .gz files (other bytes, other md5s than torchvision lists), so a copy is
-    verified by the md5 dpkg recorded; a copy matching neither is refused (then the mirror, offline here, fails)."""
+    """Debian's .gz files are not byte for byte the published ones (other md5s than torchvision lists), so a copy
+    is verified by the md5 dpkg recorded; a copy matching neither is refused (then the mirror, offline here, fails)."""
     from sbadbal.data.layouts import DEBIAN_FASHION_MNIST
     from sbadbal.data.retrieve import package_md5
 
