@@ -53,6 +53,9 @@ TRAIN_DRAW: Mapping[str, Cost] = MappingProxyType({
     "resnet18": Cost("resnet18 training draw", 1 / 5_000, "draw",
                      "assumed: 5,000 CIFAR images/s for ResNet-18 in float32 (not measured in this project)"),
 })
+# A model with no entry above (one a user added): ResNet-18's draw, the costliest, so that its jobs ask for enough.
+UNKNOWN_MODEL_DRAW = Cost("a model without an entry in TRAIN_DRAW, training draw", TRAIN_DRAW["resnet18"].seconds,
+                          "draw", "assumed: resnet18's draw, the costliest listed")
 # Pool scoring with MC dropout at K = 100: seconds per pool point, measured with the K-pass forward before the
 # factorised one (which is 17x cheaper on a CPU, benchmarks/results/scoring_cpu.md), so an upper bound for now.
 MC_SCORE_POINT_K100 = Cost("mnist_cnn MC-dropout scoring, K = 100 (K-pass forward: an upper bound)", 4.0 / 59_980,
@@ -85,7 +88,7 @@ CPUS_PER_GPU_JOB = 4
 
 def costs_used() -> list[Cost]:
     """Every cost the model rests on, measured ones first."""
-    every = [*TRAIN_DRAW.values(), MC_SCORE_POINT_K100, FORWARD_FRACTION, *ACQUIRE.values(), UNKNOWN_ACQUIRE,
+    every = [*TRAIN_DRAW.values(), UNKNOWN_MODEL_DRAW, MC_SCORE_POINT_K100, FORWARD_FRACTION, *ACQUIRE.values(), UNKNOWN_ACQUIRE,
              PREPARE, AGNEWS_EMBED]
     return sorted(every, key=lambda cost: not cost.measured)
 
@@ -115,6 +118,10 @@ def _samples(experiment: Any) -> int:
     return u.k_acquisition if u.method == "mc_dropout" else u.members
 
 
+def train_draw(model: str) -> Cost:
+    return TRAIN_DRAW.get(model, UNKNOWN_MODEL_DRAW)
+
+
 def _members(experiment: Any) -> int:
     return experiment.uncertainty.members if experiment.uncertainty.method == "ensemble" else 1
 
@@ -126,15 +133,15 @@ def fit_seconds(experiment: Any, labelled: int) -> float:
         draws = experiment.training.epochs * (labelled + experiment.validation_size * FORWARD_FRACTION.seconds)
     else:
         draws = experiment.training.iterations
-    return _members(experiment) * draws * TRAIN_DRAW[experiment.model].seconds
+    return _members(experiment) * draws * train_draw(experiment.model).seconds
 
 
 def _point_seconds(experiment: Any, samples: int) -> float:
     """Seconds to score one point with `samples` posterior samples."""
     if experiment.uncertainty.method == "mc_dropout":
         # The factorised forward runs the trunk once; the measured K = 100 cost bounds smaller K.
-        return MC_SCORE_POINT_K100.seconds * (TRAIN_DRAW[experiment.model].seconds / _MNIST_CNN_DRAW)
-    return samples * TRAIN_DRAW[experiment.model].seconds * FORWARD_FRACTION.seconds
+        return MC_SCORE_POINT_K100.seconds * (train_draw(experiment.model).seconds / _MNIST_CNN_DRAW)
+    return samples * train_draw(experiment.model).seconds * FORWARD_FRACTION.seconds
 
 
 def acquire_seconds(algorithm: str, params: Mapping[str, Any], pool: int, samples: int, classes: int,

@@ -77,3 +77,11 @@ def test_the_command_prints_counts_and_sources(capsys):
     assert "| tiny_mc | 4 | 12 | 8 | 8 |" in out and "benchmarks/results/fmnist_round_h100.md" in out
     assert main(["estimate", "--config", "suite=nope"]) == 2
     assert "suite 'nope' is not defined" in capsys.readouterr().err
+
+
+def test_a_model_without_a_measured_cost_is_estimated_at_the_costliest():
+    fmnist = SUITES["paper"].experiments["fmnist_mc"]
+    added = fmnist.model_copy(update={"model": "my_new_cnn"})
+    assert estimate.train_draw("my_new_cnn") is estimate.UNKNOWN_MODEL_DRAW
+    assert estimate.run_cost(added, "BALD", {}, 10, 60_000).train_s == pytest.approx(
+        estimate.run_cost(fmnist, "BALD", {}, 10, 60_000).train_s * (1 / 5_000) / (1.4 / 24_576))
