@@ -15,6 +15,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/resources.smk"
+include: "rules/retrieve.smk"
 include: "rules/data.smk"
 include: "rules/al.smk"
 include: "rules/bench.smk"

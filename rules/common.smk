@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 from sbadbal.acquisition.records import looks
 from sbadbal.config import REFERENCE_PATH, ConfigError, load_config
-from sbadbal.data.records import DATASET_NAMES, preparation_record
+from sbadbal.data.layouts import RAW_LAYOUTS, raw_source, retrieve_command
+from sbadbal.data.records import DATASET_NAMES, SPECS as DATASET_SPECS, preparation_record
 from sbadbal.ops.codegraph import PACKAGE_ROOT, acquisition_code, code_inputs, run_code_inputs
 
 try:
@@ -283,3 +284,41 @@ def claims_settings(wildcards):
         "not_run": SUITE.claims_not_run(EXPERIMENTS, BENCHMARKS),
         "parameters": CONFIG.claims.model_dump(),
     }
+
+
+# --- retrieval (rules/retrieve.smk): which raw sources the suite reads, and preparation's order after them ------
+RAW_MANIFEST = "results/{suite}/data/raw/{raw}.json"
+
+
+def raw_source_of(dataset):
+    """The raw source (sbadbal/data/layouts.py) that dataset reads under data.root, or None."""
+    return raw_source(DATASET_SPECS[dataset].base, SUITE.dataset_settings(dataset).options)
+
+
+RAW_SOURCES = sorted({raw_source_of(e.dataset) for e in EXPERIMENTS.values()} - {None})
+
+
+def raw_manifest(raw):
+    return RAW_MANIFEST.format(suite=SUITE_NAME, raw=raw)
+
+
+def retrieved_raw(wildcards):
+    """prepare_data's raw input: the manifest of its source's retrieval (ancient: only its presence orders the
+    jobs, and its path, unlike the files', does not move with data.root, so a new data.root reruns nothing).
+
+    Evaluated when the DAG is built, before any job, and only for a preparation that will be planned (not for the
+    `retrieve` target): a suite without `download: true` whose files are missing stops here with one line."""
+    raw = raw_source_of(wildcards.dataset)
+    if raw is None:
+        return []
+    manifest = raw_manifest(raw)
+    layout = RAW_LAYOUTS[raw]
+    root = Path(CONFIG.data.root)
+    if workflow.is_main_process and not SUITE.download and not Path(manifest).exists() and layout.find(root) is None:
+        sys.exit(
+            f"Error: {CONFIG_FILE.name}: suites.{SUITE_NAME}.download: the suite does not download and "
+            f"{wildcards.dataset}'s raw files {layout.describe_files()} are in none of "
+            f"{', '.join(str(d) for d in layout.search_dirs(root))} (README: Data already on disk); fetch them once "
+            f"on a machine with internet (a cluster's login node): {retrieve_command(SUITE_NAME)}"
+        )
+    return [ancient(manifest)]

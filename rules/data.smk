@@ -2,6 +2,7 @@ rule prepare_data:
     input:
         code=prepare_code,
         local_files=local_source_files,
+        raw=retrieved_raw,
     output:
         "results/{suite}/data/{dataset}.pt",
     log:

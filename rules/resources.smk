@@ -3,11 +3,14 @@ from pathlib import Path
 
 from snakemake.common.tbdstring import TBDString
 
-from sbadbal.ops import scheduling
+from sbadbal.ops import estimate, scheduling
 
 
 def run_runtime_minutes(wildcards, attempt):
-    return scheduling.run_runtime_minutes(EXPERIMENTS[wildcards.experiment]) * attempt
+    """The run's expected time from `python -m sbadbal estimate`'s model, with a margin (sbadbal/ops/scheduling.py)."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    pool = estimate.pool_size_of(SUITE, experiment)
+    return scheduling.run_runtime_minutes(experiment, wildcards.alg, int(wildcards.batch_size), pool) * attempt
 
 
 def run_mem_mb(wildcards, input, attempt):

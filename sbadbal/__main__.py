@@ -118,9 +118,11 @@ def _run(args: argparse.Namespace) -> int:
 
         # The suite's preparation settings (RMNIST5K's repeats, AG News's files), as the workflow prepares it.
         settings = suite.preparation(spec.dataset) if suite is not None else {"options": {}}
+        data_dir = args.data_dir or (data_root if suite is not None else None)
+        if args.download or (suite is not None and suite.download):
+            _retrieve(spec.dataset, data_dir, settings["options"])
         prepared = prepare_dataset(
-            spec.dataset, data_dir=args.data_dir or (data_root if suite is not None else None),
-            download=args.download or settings.get("download", False), repeats=settings.get("repeats"),
+            spec.dataset, data_dir=data_dir, repeats=settings.get("repeats"),
             noise_std=settings.get("noise_std"), noise_seed=settings.get("noise_seed", 0), **settings["options"],
         )
     csv_path = Path(args.csv)
@@ -142,12 +144,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retrieve(dataset: str, data_dir: str | None, options: dict[str, Any]) -> None:
+    """Fetch the dataset's raw files into the data folder first (preparation itself reads local files only)."""
+    from sbadbal.data.files import resolve_data_dir
+    from sbadbal.data.layouts import raw_source
+    from sbadbal.data.records import dataset_spec
+    from sbadbal.data.retrieve import retrieve
+
+    raw = raw_source(dataset_spec(dataset).base, options)
+    if raw is not None:
+        retrieve(raw, resolve_data_dir(data_dir), log=lambda line: print(line, file=sys.stderr))
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from sbadbal.data.registry import prepare_dataset
     from sbadbal.data.store import save_prepared
 
     options = dict(_pairs(args.option, "--option"))
-    prepared = prepare_dataset(args.name, data_dir=args.data_dir, download=args.download, repeats=args.repeats,
+    if args.download:
+        _retrieve(args.name, args.data_dir, options)
+    prepared = prepare_dataset(args.name, data_dir=args.data_dir, repeats=args.repeats,
                                noise_std=args.noise_std, noise_seed=args.noise_seed, **options)
     path = save_prepared(prepared, args.out)
     print(json.dumps({"path": str(path), "train": prepared.num_train, "test": prepared.num_test}))
@@ -158,6 +174,23 @@ def _list(args: argparse.Namespace) -> int:
     from sbadbal.ops.catalog import DEFAULT_CONFIG, print_catalog
 
     print_catalog(args.config or DEFAULT_CONFIG, data_dir=args.data_dir)
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sbadbal.config import load_config
+    from sbadbal.ops.catalog import DEFAULT_CONFIG
+    from sbadbal.ops.estimate import format_estimate, suite_estimate
+
+    path = Path(args.configfile or DEFAULT_CONFIG)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+    raw = yaml.safe_load(path.read_text()) or {}
+    raw.update(_pairs(args.config, "--config"))  # top-level keys, as snakemake's --config sets them
+    config = load_config(raw, source=path.name, base=path.parent)
+    print(format_estimate(config.suite, suite_estimate(config.selected_suite())))
     return 0
 
 
@@ -172,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="add/override an experiment key")
     run.add_argument("--prepared", help="a prepared dataset file (python -m sbadbal prepare)")
     run.add_argument("--data-dir", help="raw data folder when preparing in memory")
-    run.add_argument("--download", action="store_true", help="allow downloads when preparing in memory")
+    run.add_argument("--download", action="store_true", help="fetch missing raw files first when preparing in memory")
     run.add_argument("--algorithm")
     run.add_argument("--batch-size", type=int)
     run.add_argument("--seed", type=int)
@@ -188,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("name")
     prepare.add_argument("--out", required=True)
     prepare.add_argument("--data-dir")
-    prepare.add_argument("--download", action="store_true")
+    prepare.add_argument("--download", action="store_true", help="fetch missing raw files into --data-dir first")
     prepare.add_argument("--repeats", type=int)
     prepare.add_argument("--noise-std", type=float)
     prepare.add_argument("--noise-seed", type=int, default=0)
@@ -199,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--config", help="the workflow's config.yaml (default: the checkout's)")
     listing.add_argument("--data-dir", help="raw data folder to look in (default: $SBADBAL_DATA_DIR or ./data)")
     listing.set_defaults(handler=_list)
+
+    estimate = commands.add_parser("estimate", help="a suite's model fits, scorings, acquisitions, GPU and CPU hours")
+    estimate.add_argument("--configfile", help="the workflow's config.yaml (default: the checkout's)")
+    estimate.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE",
+                          help="override top-level keys, as snakemake's --config (suite=paper)")
+    estimate.set_defaults(handler=_estimate)
     return parser
 
 

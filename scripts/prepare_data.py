@@ -1,4 +1,8 @@
-"""Raw data -> one prepared, checksummed file per dataset (for text: the cached sentence embeddings)."""
+"""Local raw files -> one prepared, checksummed file per dataset (for text: the cached sentence embeddings). It
+never downloads: the local `retrieve_raw` rule fetches the files first (rules/retrieve.smk)."""
+
+import os
+import socket
 
 from _helpers import log_to, mock_snakemake
 
@@ -16,10 +20,11 @@ settings = snakemake.params.settings
 # pointing data.root at another folder with the same data reruns nothing (rules/common.smk sets the default).
 data_root = snakemake.config["data"]["root"]
 logger.info("preparing %s from %s with %s", snakemake.wildcards.dataset, data_root, settings)
+# Where it ran: on a cluster, a compute job (rules/retrieve.smk fetched the files on the submitting node).
+logger.info("on host %s, Slurm job %s", socket.gethostname(), os.environ.get("SLURM_JOB_ID", "none"))
 prepared = prepare(
     snakemake.params.dataset,
     data_dir=data_root,
-    download=settings["download"],
     repeats=settings["repeats"],
     noise_std=settings["noise_std"],
     noise_seed=settings["noise_seed"],

@@ -37,7 +37,8 @@ from sbadbal.config.suite import Suite
 class Data(StrictModel):
     """Where raw data lives."""
 
-    root: Text = Field("data", description="folder for raw downloads (torchvision, HF datasets caches)")
+    root: Text = Field("data", description="folder holding the raw files in the layouts README lists (a shared "
+                      "dataset folder works as it is); the retrieve rules write missing ones there")
 
 
 class Plots(StrictModel):

@@ -67,7 +67,8 @@ class Suite(StrictModel):
     """A named set of experiments and timing benchmarks that one `snakemake` call runs."""
 
     description: Text = Field("", description="one paragraph for the report")
-    download: Flag = Field(False, description="let preparation download raw data it does not find under data.root")
+    download: Flag = Field(False, description="let the workflow fetch raw files it does not find under data.root "
+                          "(local retrieve rules, before preparation; preparation itself never downloads)")
     datasets: dict[Text, DatasetSettings] = Field(default_factory=dict, description="per dataset name: preparation")
     experiments: dict[Text, Experiment] = Field(min_length=1, description="experiments by name")
     benchmarks: dict[Text, Benchmark] = Field(default_factory=dict, description="timing benchmarks by name")
@@ -98,7 +99,7 @@ class Suite(StrictModel):
         params (a data.root change reruns nothing)."""
         settings = self.dataset_settings(dataset)
         return {"repeats": settings.repeats, "noise_std": settings.noise_std, "noise_seed": settings.noise_seed,
-                "options": dict(settings.options), "download": self.download}
+                "options": dict(settings.options)}
 
     def claims_experiments(self, available: Mapping[str, Any]) -> list[str]:
         """The experiments the claims table reads, of those available on this machine."""

@@ -1,5 +1,5 @@
-"""AG News: documents from local files (original CSV or parquet) or HF `datasets`, embedded once by a frozen
-sentence encoder so that an AL run trains only a small head on fixed vectors (docs/algorithms.md#models).
+"""AG News: documents from local files (the original CSV, or parquet as retrieval writes it from HF `datasets`,
+sbadbal/data/retrieve.py), embedded once by a frozen sentence encoder so that an AL run trains only a small head on fixed vectors (docs/algorithms.md#models).
 
 The text of a document is title + " " + description, as HF's `ag_news` builds it from the original CSV.
 The default encoder is all-MiniLM-L6-v2 through sentence-transformers (mean pooling over tokens, then L2
@@ -21,21 +21,16 @@ from typing import Any
 import torch
 
 from .files import DataNotFoundError, RawSplits, plain, sha256_file
+from .layouts import RAW_LAYOUTS, missing_message
 from .spec import DatasetSpec
 from .splits import stratified_split, stratified_subset
 
 AGNEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
-# HF dataset ids tried in order, each pinned to one commit so that a download next year reads the same rows
-# ("ag_news" is the old name of the same repository, hence the same commit).
-AGNEWS_HF_REVISION = "eb185aade064a813bc0b7f42de02595523103ca4"
-HF_DATASETS = (("fancyzhx/ag_news", AGNEWS_HF_REVISION), ("ag_news", AGNEWS_HF_REVISION))
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 # One file is split into pool and test (test_fraction, split_seed) when no test file is given.
 AGNEWS_TEST_FRACTION = 0.2
 AGNEWS_SPLIT_SEED = 0
 _DEFAULT_ENCODER_ALIASES = (DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2")
-LOCAL_NAMES = ("train", "test")
-LOCAL_SUFFIXES = (".csv", ".parquet")
 
 Encoder = Callable[[Sequence[str]], torch.Tensor]
 
@@ -115,41 +110,14 @@ def read_agnews_file(path: str | os.PathLike) -> Documents:
 
 
 def find_local_agnews(data_dir: Path) -> dict[str, Path] | None:
-    """data_dir/ag_news/{train,test}.{csv,parquet}, both splits present, else None."""
-    found = {}
-    for split in LOCAL_NAMES:
-        hit = next((data_dir / "ag_news" / f"{split}{s}" for s in LOCAL_SUFFIXES if (data_dir / "ag_news" / f"{split}{s}").is_file()), None)
-        if hit is None:
-            return None
-        found[split] = hit
-    return found
+    """data_dir/ag_news/{train,test}.{csv,parquet} (sbadbal/data/layouts.py), both splits present, else None."""
+    return RAW_LAYOUTS["AGNEWS"].find(data_dir)
 
 
-def download_agnews(data_dir: Path) -> tuple[Documents, Documents]:
-    """Both splits from HF `datasets` at the pinned revision (cached under data_dir/hf); `text` is already
-    title + ' ' + description."""
-    import datasets
-
-    errors = []
-    for dataset_id, revision in HF_DATASETS:
-        try:
-            loaded = datasets.load_dataset(dataset_id, revision=revision, cache_dir=str(data_dir / "hf"))
-        except Exception as error:  # offline, renamed repositories, hub errors
-            errors.append(f"{dataset_id}: {type(error).__name__}: {error}")
-            continue
-        return tuple(
-            Documents(list(loaded[split]["text"]), torch.tensor(loaded[split]["label"], dtype=torch.long), f"hf:{dataset_id}@{revision}/{split}")
-            for split in LOCAL_NAMES
-        )
-    raise RuntimeError("; ".join(errors))
-
-
-def agnews_missing_error(data_dir: Path, why: str = "") -> DataNotFoundError:
-    reason = f"\nDownload failed: {why}" if why else ""
+def agnews_missing_error(data_dir: Path) -> DataNotFoundError:
     return DataNotFoundError(
-        f"AG News data not found. Place train.csv and test.csv (original format: class index,title,description; "
-        f"or .parquet) in {data_dir / 'ag_news'}, or pass local_csv=PATH (one file is split into pool and test), "
-        f"or allow a download through HF datasets (download=True) on a machine with internet.{reason}"
+        f"{missing_message('AGNEWS', data_dir)} (the original CSV format: class index,title,description; or parquet "
+        "with text,label), or pass the source option local_csv=PATH (one file is split into pool and test)"
     )
 
 
@@ -187,7 +155,8 @@ class SentenceEncoder:
         if model_dir is None and not download:
             raise FileNotFoundError(
                 f"encoder {encoder!r} is neither {DEFAULT_ENCODER} (packaged) nor a local model folder; "
-                "pass a folder path or allow a download (download=True)"
+                "pass the path of a model folder (preparation never downloads; SentenceEncoder(download=True) "
+                "outside the workflow fetches one from the hub)"
             )
         self.name = encoder
         self.model_dir = model_dir
@@ -274,16 +243,15 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | No
 # ---------------------------------------------------------------- the source's entry
 
 
-def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
+def load(spec: DatasetSpec, root: Path, *, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
     """The source's entry (sbadbal/data/prepare.py): the embedded documents, with the encoder and text digests as
     metadata."""
-    return load_agnews(root, download=download, cache=cache, **options)
+    return load_agnews(root, cache=cache, **options)
 
 
 def load_agnews(
     root: Path,
     *,
-    download: bool,
     cache: bool,
     local_csv: str | os.PathLike | None = None,
     local_test_csv: str | os.PathLike | None = None,
@@ -294,7 +262,7 @@ def load_agnews(
     batch_size: int = 64,
     device: str = "cpu",
 ) -> tuple[RawSplits, dict[str, Any]]:
-    pool_docs, test_docs = _agnews_documents(root, download, local_csv, local_test_csv)
+    pool_docs, test_docs = _agnews_documents(root, local_csv, local_test_csv)
     if test_docs is None:
         if max_rows is not None:
             pool_docs = _subset(pool_docs, stratified_subset(pool_docs.labels, max_rows, split_seed))
@@ -307,7 +275,7 @@ def load_agnews(
     if callable(encoder):
         encode, description, cache_file = encoder, {"encoder": plain(encoder)}, None
     else:
-        model = SentenceEncoder(encoder, download=download, device=device, batch_size=batch_size)
+        model = SentenceEncoder(encoder, device=device, batch_size=batch_size)  # local models only: never a download
         encode, description = model, model.describe()
         cache_file = cache_path(root, str(encoder)) if cache else None
     train_x, computed_train = embed_texts(pool_docs.texts, encode, cache_file=cache_file)
@@ -321,21 +289,16 @@ def load_agnews(
     return raw, extra
 
 
-def _agnews_documents(root: Path, download: bool, local_csv, local_test_csv) -> tuple[Documents, Documents | None]:
+def _agnews_documents(root: Path, local_csv, local_test_csv) -> tuple[Documents, Documents | None]:
     if local_test_csv is not None and local_csv is None:
         raise ValueError("local_test_csv needs local_csv (the pool file) as well")
     if local_csv is not None:
         pool = read_agnews_file(local_csv)
         return pool, (read_agnews_file(local_test_csv) if local_test_csv is not None else None)
     found = find_local_agnews(root)
-    if found is not None:
-        return read_agnews_file(found["train"]), read_agnews_file(found["test"])
-    if not download:
+    if found is None:
         raise agnews_missing_error(root)
-    try:
-        return download_agnews(root)
-    except Exception as error:
-        raise agnews_missing_error(root, f"{type(error).__name__}: {error}") from error
+    return read_agnews_file(found["train"]), read_agnews_file(found["test"])
 
 
 def _subset(docs: Documents, indices: torch.Tensor) -> Documents:

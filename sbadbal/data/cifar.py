@@ -1,5 +1,5 @@
-"""CIFAR-10 and CIFAR-100: the python pickle batches, found locally or downloaded by torchvision, read by an
-unpickler that admits numpy arrays only."""
+"""CIFAR-10 and CIFAR-100: the python pickle batches found under the data root (sbadbal/data/layouts.py), read by
+an unpickler that admits numpy arrays only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .files import RawSplits, _checksums, _locate_or_download
+from .files import RawSplits, _checksums, locate
+from .layouts import RAW_LAYOUTS
 from .spec import DatasetSpec
 
 
@@ -56,39 +57,23 @@ def read_cifar_batch(path: str | Path, *, label_key: str) -> tuple[torch.Tensor,
     return images, torch.from_numpy(labels.astype(np.int64))
 
 
-# name -> (torchvision class, folder, train files, test files, label key)
-CIFAR_DATASETS = {
-    "CIFAR10": ("CIFAR10", "cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",), "labels"),
-    "CIFAR100": ("CIFAR100", "cifar-100-python", ("train",), ("test",), "fine_labels"),
-}
+# name -> the key of the labels in its batches; the files and folders are the layout's (sbadbal/data/layouts.py).
+CIFAR_LABEL_KEYS = {"CIFAR10": "labels", "CIFAR100": "fine_labels"}
 
 
-def load_cifar_dataset(name: str, data_dir: Path, *, download: bool) -> RawSplits:
-    cls_name, folder, train_files, test_files, label_key = CIFAR_DATASETS[name]
-
-    def fetch() -> None:
-        from torchvision import datasets
-
-        getattr(datasets, cls_name)(str(data_dir), train=True, download=True)
-
-    found = _locate_or_download(
-        name,
-        train_files + test_files,
-        [data_dir / folder, data_dir / name.lower() / folder],
-        allow_gz=False,
-        download=download,
-        fetch=fetch,
-    )
+def load_cifar_dataset(name: str, data_dir: Path) -> RawSplits:
+    found = locate(name, data_dir)
+    *train_files, test_file = RAW_LAYOUTS[name].files
 
     def read(files: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        parts = [read_cifar_batch(found[f], label_key=label_key) for f in files]
+        parts = [read_cifar_batch(found[f], label_key=CIFAR_LABEL_KEYS[name]) for f in files]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     train_x, train_y = read(train_files)
-    test_x, test_y = read(test_files)
+    test_x, test_y = read([test_file])
     return RawSplits(train_x, train_y, test_x, test_y, _checksums(found))
 
 
-def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
+def load(spec: DatasetSpec, root: Path, *, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
     """The source's entry (sbadbal/data/prepare.py): the base dataset's splits, no extra metadata."""
-    return load_cifar_dataset(spec.base, root, download=download), {}
+    return load_cifar_dataset(spec.base, root), {}

@@ -1,10 +1,11 @@
 """What every source shares: finding a dataset's raw files (local first, then a download when allowed), the
 `RawSplits` a source returns, file checksums and plain metadata.
 
-Search order for the file datasets: the data directory in the layouts torchvision writes (so a folder that
-torchvision once downloaded into is found again) and a flat layout, then known system locations (Debian's
-`dataset-fashion-mnist`). Only with `download=True` is anything fetched into the data directory. Missing and
-offline: one `DataNotFoundError` naming the files to place and where.
+Search order for the file datasets (sbadbal/data/layouts.py): the data directory in the layouts torchvision writes
+(so a folder that torchvision once downloaded into is found again) and a flat layout, then known system locations
+(Debian's `dataset-fashion-mnist`). Nothing here downloads: retrieval (sbadbal/data/retrieve.py, the workflow's
+local `retrieve` rules) fetches files beforehand. Missing: one `DataNotFoundError` naming the files to place,
+where, and the command that fetches them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .layouts import RAW_LAYOUTS, missing_message
 
 DEFAULT_DATA_DIR = "data"
 
@@ -76,53 +78,13 @@ def plain(value: Any) -> Any:
 # ---------------------------------------------------------------- locating files
 
 
-def _find_in(directories: Sequence[Path], names: Sequence[str], *, allow_gz: bool) -> dict[str, Path] | None:
-    """The first directory holding every name (raw, or .gz when allowed), as name -> path."""
-    for directory in directories:
-        found = {}
-        for name in names:
-            candidates = [directory / name] + ([directory / f"{name}.gz"] if allow_gz else [])
-            hit = next((c for c in candidates if c.is_file()), None)
-            if hit is None:
-                break
-            found[name] = hit
-        else:
-            return found
-    return None
-
-
-def _missing_error(dataset: str, names: Sequence[str], directories: Sequence[Path], allow_gz: bool, why: str = "") -> DataNotFoundError:
-    files = ", ".join(names)
-    where = "\n  ".join(str(d) for d in directories)
-    gz = " (each may also be gzipped, NAME.gz)" if allow_gz else ""
-    reason = f"\nDownload failed: {why}" if why else ""
-    return DataNotFoundError(
-        f"{dataset} data not found. Place the files {files}{gz} in one of:\n  {where}\n"
-        f"or allow a download (download=True / --download) on a machine with internet.{reason}"
-    )
-
-
-def _locate_or_download(
-    dataset: str,
-    names: Sequence[str],
-    directories: Sequence[Path],
-    *,
-    allow_gz: bool,
-    download: bool,
-    fetch: Callable[[], None],
-) -> dict[str, Path]:
-    found = _find_in(directories, names, allow_gz=allow_gz)
-    if found is not None:
-        return found
-    if not download:
-        raise _missing_error(dataset, names, directories, allow_gz)
-    try:
-        fetch()
-    except Exception as error:  # urllib, RuntimeError from torchvision mirrors, checksum failures...
-        raise _missing_error(dataset, names, directories, allow_gz, f"{type(error).__name__}: {error}") from error
-    found = _find_in(directories, names, allow_gz=allow_gz)
+def locate(name: str, root: Path) -> dict[str, Path]:
+    """The files of raw source `name` (sbadbal/data/layouts.py) under `root` or a system folder, as name -> path.
+    Preparation reads local files only: missing ones raise one DataNotFoundError naming the files, the folders
+    searched and the command that fetches them (sbadbal/data/retrieve.py)."""
+    found = RAW_LAYOUTS[name].find(root)
     if found is None:
-        raise _missing_error(dataset, names, directories, allow_gz, "the download finished but the files are not there")
+        raise DataNotFoundError(missing_message(name, root))
     return found
 
 

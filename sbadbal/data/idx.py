@@ -1,5 +1,6 @@
-"""The MNIST family (MNIST, Fashion-MNIST, KMNIST, EMNIST-balanced): IDX files, found locally or downloaded by
-torchvision. A corrupt or truncated file raises one ValueError naming it and what is wrong."""
+"""The MNIST family (MNIST, Fashion-MNIST, KMNIST, EMNIST-balanced): IDX files (raw or gzipped) found under the
+data root in the layouts of sbadbal/data/layouts.py (retrieval puts them there). A corrupt or truncated file raises
+one ValueError naming it and what is wrong."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .files import RawSplits, _checksums, _locate_or_download, read_maybe_gzip
+from .files import RawSplits, _checksums, locate, read_maybe_gzip
+from .layouts import RAW_LAYOUTS
 from .spec import DatasetSpec
 
-# Debian's dataset-fashion-mnist puts the original IDX .gz files here.
-SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
-    "FMNIST": ("/usr/share/datasets/fashion-mnist",),
-}
 # IDX magic: two zero bytes, a type code, then the number of dimensions (LeCun's MNIST format).
 _IDX_UBYTE = 0x08
 
@@ -54,52 +52,18 @@ def read_idx_pair(images_path: Path, labels_path: Path, *, transpose: bool = Fal
     return images.unsqueeze(1), labels
 
 
-_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_EMNIST_FILES = tuple(
-    f"emnist-balanced-{split}-{kind}" for split in ("train", "test") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
-)
-
-# name -> (torchvision class name = its folder under root, file names, images stored transposed)
-IDX_DATASETS: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "MNIST": ("MNIST", _MNIST_FILES, False),
-    "FMNIST": ("FashionMNIST", _MNIST_FILES, False),
-    "KMNIST": ("KMNIST", _MNIST_FILES, False),
-    "EMNIST": ("EMNIST", _EMNIST_FILES, True),
-}
+# name -> images stored transposed (EMNIST's are); the files and folders are the layout's (sbadbal/data/layouts.py).
+IDX_DATASETS: dict[str, bool] = {"MNIST": False, "FMNIST": False, "KMNIST": False, "EMNIST": True}
 
 
-def idx_search_dirs(name: str, data_dir: Path) -> list[Path]:
-    folder = IDX_DATASETS[name][0]
-    local = [data_dir / folder / "raw", data_dir / folder, data_dir / name.lower(), data_dir]
-    return local + [Path(d) for d in SYSTEM_DIRS.get(name, ())]
-
-
-def _torchvision_fetch_idx(name: str, data_dir: Path) -> None:
-    from torchvision import datasets
-
-    folder = IDX_DATASETS[name][0]
-    cls = getattr(datasets, folder)
-    extra = {"split": "balanced"} if name == "EMNIST" else {}
-    for train in (True, False):
-        cls(str(data_dir), train=train, download=True, **extra)
-
-
-def load_idx_dataset(name: str, data_dir: Path, *, download: bool) -> RawSplits:
-    _, names, transposed = IDX_DATASETS[name]
-    found = _locate_or_download(
-        name,
-        names,
-        idx_search_dirs(name, data_dir),
-        allow_gz=True,
-        download=download,
-        fetch=lambda: _torchvision_fetch_idx(name, data_dir),
-    )
-    train_images, train_labels, test_images, test_labels = (found[n] for n in names)
-    train_x, train_y = read_idx_pair(train_images, train_labels, transpose=transposed)
-    test_x, test_y = read_idx_pair(test_images, test_labels, transpose=transposed)
+def load_idx_dataset(name: str, data_dir: Path) -> RawSplits:
+    found = locate(name, data_dir)
+    train_images, train_labels, test_images, test_labels = (found[n] for n in RAW_LAYOUTS[name].files)
+    train_x, train_y = read_idx_pair(train_images, train_labels, transpose=IDX_DATASETS[name])
+    test_x, test_y = read_idx_pair(test_images, test_labels, transpose=IDX_DATASETS[name])
     return RawSplits(train_x, train_y, test_x, test_y, _checksums(found))
 
 
-def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
+def load(spec: DatasetSpec, root: Path, *, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
     """The source's entry (sbadbal/data/prepare.py): the base dataset's splits, no extra metadata."""
-    return load_idx_dataset(spec.base, root, download=download), {}
+    return load_idx_dataset(spec.base, root), {}

@@ -64,6 +64,6 @@ def load_mnist5k(*, test_fraction: float = MNIST5K_TEST_FRACTION, split_seed: in
     return RawSplits(images[pool], labels[pool], images[test], labels[test], {str(path): sha256_file(path)})
 
 
-def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
+def load(spec: DatasetSpec, root: Path, *, cache: bool, **options: Any) -> tuple[RawSplits, dict[str, Any]]:
     """The source's entry (sbadbal/data/prepare.py): the packaged file's splits under the dataset's options."""
     return load_mnist5k(**options), {}

@@ -24,14 +24,13 @@ def prepare(
     record: Mapping[str, Any],
     *,
     data_dir: str | os.PathLike | None = None,
-    download: bool = False,
     repeats: int | None = None,
     noise_std: float | None = None,
     noise_seed: int = 0,
     **source_options: Any,
 ) -> PreparedDataset:
-    """Load the dataset of `record` ({"spec": DatasetSpec fields, "source": {"module", "options"}}; local files
-    first, then a download when allowed) as a PreparedDataset.
+    """Load the dataset of `record` ({"spec": DatasetSpec fields, "source": {"module", "options"}}) from local
+    files only, as a PreparedDataset. Nothing here downloads: retrieval (sbadbal/data/retrieve.py) comes first.
 
     Repeated datasets take `repeats` and `noise_std` (defaults: the original's 4 and 0). Source options:
     MNIST5K/RMNIST5K: test_fraction (0.2), split_seed (0), pool_rows. AGNEWS: local_csv (one file, split
@@ -49,13 +48,13 @@ def prepare(
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for {spec.name}; valid options: {', '.join(allowed) or 'none'}")
     root = resolve_data_dir(data_dir)
     source = import_module(record["source"]["module"])
-    raw, extra_metadata = source.load(spec, root, download=download, cache=data_dir is not None, **source_options)
+    raw, extra_metadata = source.load(spec, root, cache=data_dir is not None, **source_options)
     _check_raw(spec, raw)
     metadata = {
         "dataset": spec.name,
         "spec": plain(dataclasses.asdict(spec)),
         "source_files": raw.files,
-        "options": plain({"download": download, "noise_seed": noise_seed, **source_options}),
+        "options": plain({"noise_seed": noise_seed, **source_options}),
         **extra_metadata,
     }
     return PreparedDataset(

@@ -35,7 +35,7 @@ ORIGINAL_REPEATS = 4
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """How a source's files are read: the module whose `load(spec, root, *, download, cache, **options)` returns
+    """How a source's files are read: the module whose `load(spec, root, *, cache, **options)` returns
     (RawSplits, metadata), and the options it accepts (config.yaml: suites.<s>.datasets.<name>.options)."""
 
     module: str

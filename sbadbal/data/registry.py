@@ -16,7 +16,7 @@ from .spec import with_repetition
 
 def prepare_dataset(name: str, **settings: Any) -> PreparedDataset:
     """Prepare dataset `name` as the preparation rule does; `settings` are those of sbadbal.data.prepare.prepare
-    (data_dir, download, repeats, noise_std, noise_seed) and the source's options."""
+    (data_dir, repeats, noise_std, noise_seed) and the source's options; it reads local files only."""
     repeated = [spec.name for spec in SPECS.values() if spec.is_repeated]
     with_repetition(dataset_spec(name), settings.get("repeats"), settings.get("noise_std"), repeated)
     return prepare(preparation_record(name), **settings)

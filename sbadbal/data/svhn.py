@@ -1,4 +1,4 @@
-"""SVHN: the format-2 .mat files, found locally or downloaded by torchvision."""
+"""SVHN: the format-2 .mat files found under the data root (sbadbal/data/layouts.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .files import RawSplits, _checksums, _locate_or_download
+from .files import RawSplits, _checksums, locate
 from .spec import DatasetSpec
 
 
@@ -31,24 +31,13 @@ def read_svhn_mat(path: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-_SVHN_FILES = ("train_32x32.mat", "test_32x32.mat")
-
-
-def load_svhn_dataset(name: str, data_dir: Path, *, download: bool) -> RawSplits:
-    def fetch() -> None:
-        from torchvision import datasets
-
-        for split in ("train", "test"):
-            datasets.SVHN(str(data_dir), split=split, download=True)
-
-    found = _locate_or_download(
-        name, _SVHN_FILES, [data_dir, data_dir / "SVHN", data_dir / "svhn"], allow_gz=False, download=download, fetch=fetch
-    )
+def load_svhn_dataset(name: str, data_dir: Path) -> RawSplits:
+    found = locate(name, data_dir)
     train_x, train_y = read_svhn_mat(found["train_32x32.mat"])
     test_x, test_y = read_svhn_mat(found["test_32x32.mat"])
     return RawSplits(train_x, train_y, test_x, test_y, _checksums(found))
 
 
-def load(spec: DatasetSpec, root: Path, *, download: bool, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
+def load(spec: DatasetSpec, root: Path, *, cache: bool) -> tuple[RawSplits, dict[str, Any]]:
     """The source's entry (sbadbal/data/prepare.py): the base dataset's splits, no extra metadata."""
-    return load_svhn_dataset(spec.base, root, download=download), {}
+    return load_svhn_dataset(spec.base, root), {}

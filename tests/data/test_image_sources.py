@@ -8,15 +8,14 @@ import pytest
 import torch
 
 from sbadbal.data import DataNotFoundError, prepare_dataset
-from sbadbal.data import idx
 
 from ..system_packages import require_system
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 @pytest.mark.parametrize("name, folder", [("MNIST", "MNIST"), ("FMNIST", "FashionMNIST"), ("KMNIST", "KMNIST")])
-def test_mnist_family_reads_torchvision_layout(tmp_path, fmt, name, folder, gz, monkeypatch):
-    monkeypatch.setattr(idx, "SYSTEM_DIRS", {})  # the real Debian Fashion-MNIST must not shadow the test files
+def test_mnist_family_reads_torchvision_layout(tmp_path, fmt, name, folder, gz):
+    # The data root comes before Debian's Fashion-MNIST folder, so the real files never shadow the test's.
     arrays = fmt.write_mnist_like(tmp_path / folder / "raw", gz=gz)
     prepared = prepare_dataset(name, data_dir=tmp_path)
     assert prepared.num_train == 30 and prepared.num_test == 20 and prepared.input_shape == (1, 28, 28)
@@ -100,42 +99,13 @@ def test_labels_outside_the_classes_are_rejected(tmp_path, fmt):
         prepare_dataset("MNIST", data_dir=tmp_path)
 
 
-def test_missing_files_give_one_error_naming_files_and_places(tmp_path):
+def test_missing_files_give_one_error_naming_files_places_and_the_fetch_command(tmp_path):
     with pytest.raises(DataNotFoundError) as error:
         prepare_dataset("KMNIST", data_dir=tmp_path)
     text = str(error.value)
     assert "train-images-idx3-ubyte" in text and "t10k-labels-idx1-ubyte" in text
-    assert str(tmp_path / "KMNIST" / "raw") in text and "download=True" in text
+    assert str(tmp_path / "KMNIST" / "raw") in text and "snakemake --cores 1 retrieve --config suite=" in text
     assert isinstance(error.value, FileNotFoundError)
-
-
-def test_download_goes_through_torchvision_and_reads_what_it_wrote(tmp_path, fmt, monkeypatch):
-    """The real download path, with torchvision's network step replaced by writing the files it would fetch."""
-    from torchvision import datasets
-
-    calls = []
-
-    def fake_download(self):
-        calls.append(self.raw_folder)
-        fmt.write_mnist_like(Path(self.raw_folder))
-
-    monkeypatch.setattr(datasets.KMNIST, "download", fake_download)
-    prepared = prepare_dataset("KMNIST", data_dir=tmp_path, download=True)
-    assert calls and calls[0] == str(tmp_path / "KMNIST" / "raw")
-    assert prepared.num_train == 30
-
-
-def test_failed_download_reports_the_files_to_place(tmp_path, monkeypatch):
-    from urllib.error import URLError
-
-    from torchvision import datasets
-
-    def offline(self):
-        raise URLError("no network")
-
-    monkeypatch.setattr(datasets.MNIST, "download", offline)
-    with pytest.raises(DataNotFoundError, match="(?s)train-images-idx3-ubyte.*Download failed: URLError"):
-        prepare_dataset("MNIST", data_dir=tmp_path, download=True)
 
 
 # ------------------------------------------------------------------ CIFAR
@@ -156,15 +126,6 @@ def test_rcifar100_reads_fine_labels_and_repeats(tmp_path, fmt):
     assert prepared.num_classes == 100 and prepared.num_train == 400 and prepared.augmentation == "crop_flip_reflect"
     assert torch.equal(prepared.base_train_y, torch.from_numpy(arrays["train_y"]))
     assert prepared.mean == (0.5071, 0.4865, 0.4409)  # CIFAR-100's own statistics, not CIFAR-10's
-
-
-def test_cifar_download_path_uses_torchvision_then_our_reader(tmp_path, fmt, monkeypatch):
-    from torchvision import datasets
-
-    monkeypatch.setattr(datasets.CIFAR10, "download", lambda self: fmt.write_cifar10(Path(self.root)))
-    monkeypatch.setattr(datasets.CIFAR10, "_check_integrity", lambda self: True)  # the md5s are of the real files
-    monkeypatch.setattr(datasets.CIFAR10, "_load_meta", lambda self: None)
-    assert prepare_dataset("CIFAR10", data_dir=tmp_path, download=True).num_train == 40
 
 
 def test_corrupt_cifar_batches(tmp_path, fmt):

@@ -28,7 +28,7 @@ CIFAR10_BYTES = prepared_bytes(50000, 10000, (3, 32, 32))
 
 def test_tiny_runs_fit_a_small_node_and_a_retry_on_it():
     assert scheduling.run_memory_mb(TINY_MC, prepared_bytes(4000, 1000, (1, 28, 28))) == 4000
-    assert scheduling.run_runtime_minutes(TINY_MC) == scheduling.MIN_RUNTIME_MINUTES
+    assert scheduling.run_runtime_minutes(TINY_MC, "LBB", 10, 4000) == scheduling.MIN_RUNTIME_MINUTES
 
 
 def test_memory_follows_the_pool_its_samples_and_the_model():
@@ -50,13 +50,14 @@ def test_repeated_datasets_bound_their_pool_by_the_repeats():
     assert scheduling.pool_size_bound(rcifar.model_copy(update={"dataset": "CIFAR10"}), CIFAR10_BYTES) == 60000
 
 
-def test_runtime_follows_the_number_of_fits():
-    # RCIFAR10 ensembles: (10000 - 2000) / 100 + 1 = 81 rounds of 5 members, 3 minutes per epochs-protocol fit.
-    assert scheduling.fits_per_run(PAPER["rcifar10_ens"]) == 81 * 5
-    assert scheduling.run_runtime_minutes(PAPER["rcifar10_ens"]) == 81 * 5 * 3
-    # FMNIST MC dropout: 49 rounds of half a minute, 24.5 minutes, below the floor.
-    assert scheduling.fits_per_run(PAPER["fmnist_mc"]) == 49
-    assert scheduling.run_runtime_minutes(PAPER["fmnist_mc"]) == scheduling.MIN_RUNTIME_MINUTES
+def test_runtime_follows_the_estimate_of_the_run():
+    """Longer for more fits (ensembles, epochs), for a costlier acquisition, and for a smaller batch (more rounds)."""
+    rcifar, pool = PAPER["rcifar10_ens"], 4 * 50_000 - 5_000
+    assert scheduling.run_runtime_minutes(rcifar, "BALD", 100, pool) > scheduling.run_runtime_minutes(rcifar, "BALD", 200, pool)
+    assert scheduling.run_runtime_minutes(rcifar, "BALD", 100, pool) > 10 * 60  # 405 ResNet-18 fits
+    fmnist = PAPER["fmnist_mc"]
+    assert scheduling.run_runtime_minutes(fmnist, "BatchBALD", 10, 60_000) > scheduling.run_runtime_minutes(
+        fmnist, "BALD", 10, 60_000) >= scheduling.MIN_RUNTIME_MINUTES
 
 
 @pytest.mark.parametrize("dataset, megabytes", [("MNIST5K", 2000), ("AGNEWS", 12000), ("CIFAR10", 8000)])

@@ -30,8 +30,10 @@ from .helpers import (
     tiny_run_csvs,
     tiny_suite,
 )
+from ..data.mirror import Mirror
 from ..system_packages import require_system
 from .slurm_cluster import PARTITION, LocalSlurmCluster, missing_requirements
+from .test_retrieve import ARGS as MNIST_ARGS, copy_env, mnist_workflow, served_mnist
 
 # Columns that depend only on the seeds, not on the machine's speed.
 DETERMINISTIC_COLUMNS = ["round", "labelled", "test_accuracy", "test_nll", "acquired_indices"]
@@ -108,6 +110,51 @@ def test_tiny_suite_through_slurm_matches_the_local_run(slurm_installed, tmp_pat
     # The same numbers as the local run: seeds, not the executor, decide a run.
     for local_csv, slurm_csv in zip(tiny_run_csvs(tiny_run), tiny_run_csvs(workdir)):
         pd.testing.assert_frame_equal(deterministic_part(slurm_csv), deterministic_part(local_csv))
+
+
+# --- retrieval on the submitting node, preparation in a job that never downloads ------------------------------
+
+
+def rule_of(slurm_log: str) -> str:
+    return re.search(r"/rule_(\w+?)/", slurm_log).group(1)
+
+
+def test_retrieval_runs_where_snakemake_runs_and_preparation_in_a_job_never_downloads(slurm_installed, tmp_path,
+                                                                                       capsys):
+    """One experiment on MNIST through the Slurm profile, its files served by a mirror on this machine: the mirror
+    records the process behind every request, and a request from inside a Slurm job descends from slurmstepd."""
+    served = tmp_path / "served"
+    archives = served_mnist(served)
+    root = tmp_path / "datasets"
+    with Mirror(served) as mirror, LocalSlurmCluster(tmp_path / "cluster", gpus=0) as cluster:
+        workdir = mnist_workflow(tmp_path / "workflow", mirror.url, archives, download=True, root=root)
+        result = snakemake(workdir, *SLURM_ARGS, *MNIST_ARGS, check=False, timeout=SLURM_TIMEOUT_S,
+                           env={**cluster.env, **site_settings(gpus_per_job=0), **copy_env(workdir)})
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{output[-6000:]}\n{cluster.daemon_logs()}"
+        workflow_requests = list(mirror.requests)
+        # The check can fail: a download from inside a Slurm job is seen as one.
+        probe = tmp_path / "probe.out"
+        cluster.run("sbatch", "--mem=100", f"--output={probe}", "--wrap",
+                    f"{sys.executable} -c 'import urllib.request; urllib.request.urlopen(\"{mirror.url}{archives[0][0]}\").read()'")
+        wait_for(lambda: len(mirror.requests) > len(workflow_requests), 60, "the probe job's request", poll_s=0.2)
+        probe_request = mirror.requests[-1]
+
+    submitted = submissions(output)
+    show(capsys, "retrieval requests (path, client ancestry):\n" + "\n".join(
+        f"  {r.path} {' < '.join(r.client_ancestry)}" for r in workflow_requests) +
+        f"\nprobe from a Slurm job: {' < '.join(probe_request.client_ancestry)}")
+    assert sorted(rule_of(log) for _, _, log in submitted) == ["prepare_data", "run_al"]  # retrieve_raw: local
+    assert sorted(r.path for r in workflow_requests) == sorted(f"/{name}" for name, _ in archives)
+    assert all(r.status == 200 and r.client_pid is not None for r in workflow_requests)
+    assert not any("slurmstepd" in r.client_ancestry for r in workflow_requests)
+    assert "slurmstepd" in probe_request.client_ancestry
+    retrieve_log = (workdir / "logs" / "mnist_retrieval" / "retrieve_raw" / "MNIST.log").read_text()
+    assert "Slurm job none" in retrieve_log
+    prepare_job = next(slurm_id for _, slurm_id, log in submitted if rule_of(log) == "prepare_data")
+    prepare_log = (workdir / "logs" / "mnist_retrieval" / "prepare_data" / "MNIST.log").read_text()
+    assert f"Slurm job {prepare_job}" in prepare_log and f"preparing MNIST from {root}" in prepare_log
+    assert (workdir / "results" / "mnist_retrieval" / "tables" / "mnist_tiny" / "runs.csv").is_file()
 
 
 # --- a run cancelled mid-way is retried and resumes from its checkpoint ---------------------------------------

@@ -301,6 +301,7 @@ def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
     runs = sum(len(e["batch_sizes"]) * len(e["algorithms"]) * len(e["seeds"]) for e in experiments.values())
     assert len(experiments) == 8 and runs > 0
     assert jobs == Counter(
+        retrieve_raw=8,  # one local retrieval per raw source (rules/retrieve.smk), before its preparation
         prepare_data=8,
         run_al=runs,
         aggregate=8,
