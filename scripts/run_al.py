@@ -33,6 +33,8 @@ with pin_job_to_free_gpu(logger=logger):
         device="auto",
         progress=reporter,
         code_files=snakemake.input.code,  # the rule's code inputs: the checkpoint's code fingerprint
+        # Which run this is, by its path: the sidecar records it and aggregate checks it (sbadbal/runs/sidecar.py).
+        run_keys={"suite": snakemake.wildcards.suite, "experiment": snakemake.wildcards.experiment},
     )
     reporter.close()
     logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])

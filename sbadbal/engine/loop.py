@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from sbadbal.engine.state import check_fit, initial_state
 from sbadbal.ops.provenance import git_provenance
 from sbadbal.runs.schema import RUN_COLUMNS
 from sbadbal.runs.sidecar import environment_facts, run_sidecar
-from sbadbal.runs.writers import write_csv_atomic, write_json_atomic
+from sbadbal.runs.writers import write_atomically, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,10 @@ def run_active_learning(
     return pd.DataFrame(state.rows, columns=list(RUN_COLUMNS))
 
 
+def write_bytes_atomic(data: bytes, path: str | os.PathLike) -> Path:
+    return write_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
 def default_checkpoint_path(csv_path: str | os.PathLike) -> Path:
     csv_path = Path(csv_path)
     return csv_path.with_name(csv_path.name + ".checkpoint.json")
@@ -98,12 +102,15 @@ def run_to_files(
     device: str | torch.device = "auto",
     progress: Callable[[dict[str, Any]], None] | None = None,
     code_files: Iterable[str | os.PathLike] | None = None,
+    run_keys: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Load a prepared dataset file, run (or resume) the AL run, write the CSV and its JSON sidecar atomically.
 
     `spec`: what the workflow passes (`RunSpec.from_config` of the run rule's parameter) and what the CLI builds
     (`Experiment.run(...)`). `prepared_path` may also be an already loaded PreparedDataset. `checkpoint_path`
-    defaults to `<csv_path>.checkpoint.json`; it is removed once both files are written.
+    defaults to `<csv_path>.checkpoint.json`; it is removed once both files are written. `run_keys`: the run's
+    suite and experiment (the workflow's wildcards; None outside a suite), recorded in the sidecar with the batch
+    size, algorithm and seed of `spec` and the CSV's sha256, which `aggregate` checks.
     """
     from sbadbal.data.store import load_prepared
 
@@ -112,10 +119,13 @@ def run_to_files(
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else default_checkpoint_path(csv_path)
     rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress,
                                code_files=code_files)
-    sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
-               "code": git_provenance()}
+    csv_text = rows.to_csv(index=False)
+    run = {"suite": None, "experiment": None, **dict(run_keys or {}), "batch_size": spec.batch_size,
+           "algorithm": spec.name, "seed": spec.seed}
+    sidecar = {**run_sidecar(spec.to_config(), device_name(resolved), run=run, csv_bytes=csv_text.encode("utf-8")),
+               **environment_facts(prepared), "code": git_provenance()}
     write_json_atomic(sidecar, sidecar_path)
-    # The CSV last: its presence means the run (and its sidecar) finished.
-    write_csv_atomic(rows, csv_path)
+    # The CSV last: its presence means the run (and its sidecar) finished; the sidecar holds these very bytes' sha256.
+    write_bytes_atomic(csv_text.encode("utf-8"), csv_path)
     checkpoint.unlink(missing_ok=True)
     return rows

@@ -16,6 +16,10 @@ PROTOCOLS = ("iterations", "epochs")
 # annealed from `lr` to 0, which ends every fit at a small step size and so with less seed-to-seed spread in
 # accuracy (benchmarks/training_noise.py measures it).
 LR_SCHEDULES = ("constant", "cosine")
+# Upper bounds of what sizes a fit's work (or makes it diverge): far above the paper's recipes (24,576 draws, 50
+# epochs, lr 0.05), so that a typo (iterations: 10**15) fails when the configuration is read, naming the key.
+UPPER_BOUNDS = {"iterations": 100_000_000, "epochs": 10_000, "batch_size": 100_000, "lr": 10.0, "gamma": 1.0,
+                "momentum": 1.0, "weight_decay": 1.0, "validation_size": 10_000_000}
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,10 @@ class EpochsProtocol:
             value = getattr(self, key)
             if not _is_number(value) or value < 0:
                 raise ValueError(f"training.{key} must be a number >= 0, got {value!r}")
+            _check_upper(key, value)
         if not _is_int(self.validation_size) or self.validation_size < 0:
             raise ValueError(f"training.validation_size must be an integer >= 0, got {self.validation_size!r}")
+        _check_upper("validation_size", self.validation_size)
         if not 0 < self.gamma <= 1:
             raise ValueError(f"training.gamma must be in (0, 1], got {self.gamma!r}")
         if list(self.milestones) != sorted(set(self.milestones)) or any(m < 1 for m in self.milestones):
@@ -80,10 +86,17 @@ def _check_positive(protocol: Any, ints: Sequence[str], floats: Sequence[str]) -
         value = getattr(protocol, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"training.{key} must be a positive integer, got {value!r}")
+        _check_upper(key, value)
     for key in floats:
         value = getattr(protocol, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
             raise ValueError(f"training.{key} must be a positive number, got {value!r}")
+        _check_upper(key, value)
+
+
+def _check_upper(key: str, value: Any) -> None:
+    if key in UPPER_BOUNDS and value > UPPER_BOUNDS[key]:
+        raise ValueError(f"training.{key} must be at most {UPPER_BOUNDS[key]:,}, got {value!r}")
 
 
 def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
