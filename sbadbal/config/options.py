@@ -61,8 +61,8 @@ def agnews_file_problem(path: Path) -> str | None:
                     break
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         return f"{path} cannot be read as a UTF-8 CSV ({type(error).__name__}: {error})"
-    if rows and rows[0] and not rows[0][0].strip().lstrip("-").isdigit():
-        rows = rows[1:]  # a header row
+    if rows and len(rows[0]) == AGNEWS_CSV_FIELDS and not rows[0][0].strip().lstrip("-").isdigit():
+        rows = rows[1:]  # a header row (Class Index,Title,Description)
     if not rows:
         return f"{path} holds no rows"
     row = rows[0]

@@ -59,8 +59,8 @@ def expanded_size(value: Any, memo: dict[int, int] | None = None) -> int:
     return size
 
 
-def _largest_path(value: Any, limit: int) -> str:
-    """The deepest key path under which the expanded document still exceeds `limit` values."""
+def _largest_path(value: Any, limit: int) -> tuple[str, int]:
+    """The deepest key path under which the expanded document still exceeds `limit` values, and its size there."""
     path: list[str] = []
     memo: dict[int, int] = {}
     current = value
@@ -71,7 +71,7 @@ def _largest_path(value: Any, limit: int) -> str:
             break
         key, current = over
         path.append(f"[{key}]" if isinstance(key, int) else str(key))
-    return ".".join(path).replace(".[", "[")
+    return ".".join(path).replace(".[", "["), expanded_size(current, memo)
 
 
 def load_yaml_text(text: str, source: str) -> Any:
@@ -102,9 +102,10 @@ def check_expanded_size(document: Any, source: str) -> None:
     except RecursionError:
         raise ConfigError("", "nested too deeply to be a configuration; write it out flat", source) from None
     if size > MAX_EXPANDED_VALUES:
-        raise ConfigError(_largest_path(document, MAX_EXPANDED_VALUES),
-                          f"expands to {size:,} values (more than {MAX_EXPANDED_VALUES:,}), YAML aliases (*name) "
-                          "repeating a large node; write the values out", source)
+        where, there = _largest_path(document, MAX_EXPANDED_VALUES)
+        raise ConfigError(where, f"expands to {there:,} values (the file to {size:,}; a configuration holds fewer than "
+                          f"{MAX_EXPANDED_VALUES:,}): YAML aliases (*name) repeating a large node; write the values "
+                          "out", source)
 
 
 def load_yaml_file(path: str | Path, source: str | None = None) -> Any:
