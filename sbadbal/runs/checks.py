@@ -149,9 +149,13 @@ def _cell(text: str, column: str) -> Any:
 
 
 def remake_hint(path: str | os.PathLike, sidecar: str | os.PathLike | None = None) -> str:
-    """The command that remakes a run file: delete it (and its sidecar), and the workflow reruns that run only."""
+    """The command that remakes a run file: the workflow's run rule forced for it (its sidecar is the rule's other
+    output) where the path is a workflow's, else deleting both and rerunning the run."""
+    parts = Path(path).parts
+    if len(parts) >= 4 and parts[0] == "results" and parts[2] == "runs":
+        return f"; remake the run: `snakemake --cores 1 --force {Path(path).as_posix()} --config suite={parts[1]}`"
     files = " ".join(str(p) for p in (path, sidecar) if p is not None)
-    return f"; remake the run: rm {files} && snakemake --cores N (the workflow reruns this run only)"
+    return f"; delete {files} and rerun the run to remake it"
 
 
 def check_run_provenance(path: str | os.PathLike, sidecar: str | os.PathLike, expected: Mapping[str, Any]) -> None:

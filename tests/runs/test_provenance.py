@@ -37,8 +37,16 @@ def refusal(csv, sidecar):
         read(csv, sidecar)
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"{csv}: ")
-    assert f"remake the run: rm {csv} {sidecar} && snakemake" in message
+    assert f"; delete {csv} {sidecar} and rerun the run to remake it" in message
     return message
+
+
+def test_the_remake_command_of_a_workflow_run_forces_its_rule():
+    from sbadbal.runs.checks import remake_hint
+
+    path = "results/tiny/runs/tiny_mc/b10/BALD/seed1.csv"
+    assert remake_hint(path, path[:-3] + "json") == (
+        f"; remake the run: `snakemake --cores 1 --force {path} --config suite=tiny`")
 
 
 def test_a_vouched_run_is_read(tmp_path):
