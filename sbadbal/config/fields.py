@@ -20,7 +20,7 @@ NonNegativeFloat = Annotated[float, Strict(), Field(ge=0)]
 Text = Annotated[str, Strict()]
 
 
-def IntUpTo(upper: int, lower: int = 1):  # noqa: N802 - a type, named like one
+def IntUpTo(upper: int, lower: int = 1):
     """An integer in [lower, upper]: every count that sizes work has a documented upper bound, so that a typo
     (10**12 samples) fails at validation with the key named, not inside a job after minutes or a GB allocation."""
     return Annotated[int, Strict(), Field(ge=lower, le=upper)]

@@ -31,7 +31,7 @@ from sbadbal.config.checks import Plugins, check_config, check_experiment, resol
 from sbadbal.config.claims import ClaimRules
 from sbadbal.config.errors import ConfigError, did_you_mean, first_error
 from sbadbal.config.experiment import Experiment
-from sbadbal.config.fields import PositiveFloat, StrictModel, Text
+from sbadbal.config.fields import StrictModel, Text
 from sbadbal.config.suite import Suite
 from sbadbal.config.yamlfile import check_expanded_size, load_yaml_file
 

@@ -20,15 +20,14 @@ from sbadbal.config.experiment import (
     run_spec,
 )
 from sbadbal.config.fields import Flag, IntUpTo, Seed, StrictModel, Text
+from sbadbal.data.records import SPECS as DATASET_SPECS
+from sbadbal.engine.spec import RunSpec
 
 # A repeated dataset holds `repeats` copies of its train split in memory (and in its prepared file): 100 copies of
 # MNIST are 4.7 GB. Noise is added to the normalised inputs (unit std): beyond a std of 10 an image is noise alone.
 MAX_REPEATS = 100
 MAX_NOISE_STD = 10.0
 MAX_BENCH_REPEATS = 1000
-
-from sbadbal.data.records import SPECS as DATASET_SPECS
-from sbadbal.engine.spec import RunSpec
 
 
 class DatasetSettings(StrictModel):

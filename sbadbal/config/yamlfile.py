@@ -78,7 +78,7 @@ def load_yaml_text(text: str, source: str) -> Any:
     """Parse YAML text strictly; ConfigError naming `source` (and the line) on a duplicate key, a syntax error or a
     document too large once expanded."""
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
