@@ -17,7 +17,7 @@ import pandas as pd
 
 from sbadbal.analysis.claims import bench_ratio, first_acquisition_ratio, t_interval
 from sbadbal.analysis.markdown import frame_table
-from sbadbal.config.references import REFERENCE_FIELDS as REQUIRED_FIELDS
+from sbadbal.analysis.reference_file import REFERENCE_FIELDS as REQUIRED_FIELDS
 
 QUANTITIES = ("test_accuracy", "first_acquisition_seconds")
 SETTING_FIELDS = ("dataset", "uncertainty", "model", "k", "batch_size", "initial_size", "budget", "pool", "seeds")
@@ -118,13 +118,9 @@ def parse_reference(raw: Any, where: str) -> Reference:
 
 def load_references(path: str | Path) -> dict[str, Reference]:
     """The reference file's entries by id, validated; the file must say they are repository artifacts."""
-    from sbadbal.config.errors import ConfigError
-    from sbadbal.config.yamlfile import load_yaml_file
+    from sbadbal.strict_yaml import load_yaml_file
 
-    try:
-        document = load_yaml_file(path)  # duplicate keys and YAML errors as one line naming the file
-    except ConfigError as error:
-        raise ValueError(str(error)) from None
+    document = load_yaml_file(path)  # duplicate keys and YAML errors as one line naming the file (a ValueError)
     if not isinstance(document, Mapping) or "references" not in document:
         raise ValueError(f"{path}: expected a mapping with a 'references' list")
     if "not paper tables" not in str(document.get("kind", "")):

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from sbadbal.acquisition import records as algorithm_records
 from sbadbal.acquisition.plugins import is_plugin_reference
-from sbadbal.config.errors import ConfigError, did_you_mean, unknown_name
+from sbadbal.config.errors import ConfigError, FileConfigError, did_you_mean, unknown_name
 from sbadbal.config.experiment import AlgorithmChoice, Experiment, check_params, check_run_settings
 from sbadbal.config.fields import SAFE_NAME
 from sbadbal.config.options import OPTIONS, options_problem
-from sbadbal.config.references import reference_entries
+from sbadbal.analysis.reference_file import ReferenceFileError
+from sbadbal.analysis.reference_file import reference_entries as _file_entries
 from sbadbal.data.records import DATASET_NAMES, SOURCES, SPECS as DATASET_SPECS
 
 if TYPE_CHECKING:
@@ -244,6 +245,15 @@ def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice]
 # The published-numbers file, relative to the workflow's folder (the rules read it from there) and in this checkout.
 REFERENCE_PATH = "references/original_repository.yaml"
 REFERENCE_FILE = Path(__file__).resolve().parents[2] / REFERENCE_PATH
+
+
+def reference_entries(path: Path) -> list[dict[str, Any]]:
+    """The published-numbers file's entries (sbadbal/analysis/reference_file.py); a mistake there is a ConfigError
+    that names that file, not config.yaml."""
+    try:
+        return _file_entries(path)
+    except ReferenceFileError as error:
+        raise FileConfigError(error.where, error.problem, error.source) from None
 
 
 def reference_ids(path: Path = REFERENCE_FILE) -> list[str]:

@@ -33,7 +33,7 @@ from sbadbal.config.errors import ConfigError, did_you_mean, first_error
 from sbadbal.config.experiment import Experiment
 from sbadbal.config.fields import StrictModel, Text
 from sbadbal.config.suite import Suite
-from sbadbal.config.yamlfile import check_expanded_size, load_yaml_file
+from sbadbal.strict_yaml import YamlError, check_expanded_size, load_yaml_file
 
 
 class Data(StrictModel):
@@ -139,6 +139,9 @@ def load_config(raw: Any, source: str = "config.yaml", base: str | Path | None =
         raise ConfigError("", f"expected a mapping of settings, got {type(raw).__name__}", source)
     try:
         check_expanded_size(raw, source)  # an alias bomb merged in by --config or a caller, before pydantic walks it
+    except YamlError as error:
+        raise ConfigError(error.where, error.problem, source) from None
+    try:
         config = Config.model_validate(dict(raw))
         check_config(config, None if base is None else Path(base))
     except ValidationError as error:
@@ -149,8 +152,16 @@ def load_config(raw: Any, source: str = "config.yaml", base: str | Path | None =
 
 
 def load_config_file(path: str | Path) -> Config:
-    """load_config of a YAML file, read strictly (a key written twice is an error, sbadbal/config/yamlfile.py)."""
-    return load_config(load_yaml_file(path, source=Path(path).name), source=Path(path).name, base=Path(path).parent)
+    """load_config of a YAML file, read strictly (a key written twice is an error, sbadbal/strict_yaml.py)."""
+    return load_config(read_config_file(path), source=Path(path).name, base=Path(path).parent)
+
+
+def read_config_file(path: str | Path) -> Any:
+    """A config file's YAML read strictly; a ConfigError naming the file (and line) otherwise."""
+    try:
+        return load_yaml_file(path, source=Path(path).name)
+    except YamlError as error:
+        raise ConfigError(error.where, error.problem, error.source) from None
 
 
 def check_config_files(paths: Iterable[str | Path]) -> None:
@@ -158,7 +169,7 @@ def check_config_files(paths: Iterable[str | Path]) -> None:
     loader that keeps the last of a key written twice, so duplicates are caught here (and YAML alias bombs, before
     Snakemake's own handling of the config expands them)."""
     for path in paths:
-        load_yaml_file(path, source=Path(path).name)
+        read_config_file(path)
 
 
 def experiment_from_mapping(raw: Mapping[str, Any], variants: Mapping[str, Any] | None = None,

@@ -126,8 +126,15 @@ def dry_run_refusal(workdir: Path, *args: str) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize("change, message", [case[1:] for case in COSTLY_CONFIGS],
-                         ids=[case[0] for case in COSTLY_CONFIGS])
+# Cases whose check path another case already takes through Snakemake: the real dry run of these is a slow test
+# (each costs a Snakemake start, ~5 s on a loaded 2-core machine); the library test above runs every case.
+SAME_PATH_AS_ANOTHER = {"pool-rows-many", "bench-repeats-1e6", "scoring-batch-1e9", "seed-2-to-the-64",
+                        "learning-rate-1e6", "repeats-1e6", "bench-pool-1e9", "option-a-mapping"}
+
+
+@pytest.mark.parametrize("change, message", [
+    pytest.param(*case[1:], id=case[0], marks=[pytest.mark.slow] if case[0] in SAME_PATH_AS_ANOTHER else [])
+    for case in COSTLY_CONFIGS])
 def test_snakemake_refuses_a_costly_configuration_at_start(workflow_copy, change, message):
     original = (workflow_copy / "config.yaml").read_text()
     try:

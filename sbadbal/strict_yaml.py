@@ -3,7 +3,9 @@ syntax error is one line with the file and line, and a document that expands to 
 (a YAML alias bomb) is refused before anything walks it expanded (Snakemake's own `json.dumps(config)` would).
 
 Used for config.yaml and every --configfile (the workflow reads the raw files itself: Snakemake has loaded them
-with a plain loader by then) and for the published-numbers file. Torch-free.
+with a plain loader by then; sbadbal/config/ turns a YamlError into its YamlError) and for the published-numbers
+file, which the comparison job reads too: hence a module of its own, free of the configuration model, pandas and
+torch.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from typing import Any
 
 import yaml
 
-from sbadbal.config.errors import ConfigError
+
+
+class YamlError(ValueError):
+    """A YAML file that cannot be a configuration: `<source>: <where>: <problem>` (where: a line or a key path)."""
+
+    def __init__(self, where: str, problem: str, source: str):
+        self.where, self.problem, self.source = where, problem, source
+        super().__init__(f"{source}: {where}: {problem}" if where else f"{source}: {problem}")
 
 # A configuration is a few thousand values; an alias bomb is billions once expanded. Counted with each shared node
 # once per reference, so the count is the size of the expanded document.
@@ -75,7 +84,7 @@ def _largest_path(value: Any, limit: int) -> tuple[str, int]:
 
 
 def load_yaml_text(text: str, source: str) -> Any:
-    """Parse YAML text strictly; ConfigError naming `source` (and the line) on a duplicate key, a syntax error or a
+    """Parse YAML text strictly; YamlError naming `source` (and the line) on a duplicate key, a syntax error or a
     document too large once expanded."""
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)
@@ -86,24 +95,24 @@ def load_yaml_text(text: str, source: str) -> Any:
         if "'\\t'" in problem:
             problem += " (YAML indents with spaces, never tabs)"
         duplicate = isinstance(error, yaml.constructor.ConstructorError) and "written twice" in problem
-        raise ConfigError(where, problem if duplicate else f"not valid YAML: {problem}", source) from None
+        raise YamlError(where, problem if duplicate else f"not valid YAML: {problem}", source) from None
     except yaml.YAMLError as error:
-        raise ConfigError("", f"not valid YAML: {str(error).splitlines()[0]}", source) from None
+        raise YamlError("", f"not valid YAML: {str(error).splitlines()[0]}", source) from None
     except RecursionError:
-        raise ConfigError("", "nested too deeply to be a configuration; write it out flat", source) from None
+        raise YamlError("", "nested too deeply to be a configuration; write it out flat", source) from None
     check_expanded_size(document, source)
     return document
 
 
 def check_expanded_size(document: Any, source: str) -> None:
-    """ConfigError naming the key under which `document` expands to more than MAX_EXPANDED_VALUES values."""
+    """YamlError naming the key under which `document` expands to more than MAX_EXPANDED_VALUES values."""
     try:
         size = expanded_size(document)
     except RecursionError:
-        raise ConfigError("", "nested too deeply to be a configuration; write it out flat", source) from None
+        raise YamlError("", "nested too deeply to be a configuration; write it out flat", source) from None
     if size > MAX_EXPANDED_VALUES:
         where, there = _largest_path(document, MAX_EXPANDED_VALUES)
-        raise ConfigError(where, f"expands to {there:,} values (the file to {size:,}; a configuration holds fewer than "
+        raise YamlError(where, f"expands to {there:,} values (the file to {size:,}; a configuration holds fewer than "
                           f"{MAX_EXPANDED_VALUES:,}): YAML aliases (*name) repeating a large node; write the values "
                           "out", source)
 
@@ -115,7 +124,7 @@ def load_yaml_file(path: str | Path, source: str | None = None) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError("", "file not found", source) from None
+        raise YamlError("", "file not found", source) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError("", f"cannot be read ({type(error).__name__}: {error})", source) from None
+        raise YamlError("", f"cannot be read ({type(error).__name__}: {error})", source) from None
     return load_yaml_text(text, source)
