@@ -60,10 +60,8 @@ class EpochsProtocol:
             value = getattr(self, key)
             if not _is_number(value) or value < 0:
                 raise ValueError(f"training.{key} must be a number >= 0, got {value!r}")
-            _check_upper(key, value)
         if not _is_int(self.validation_size) or self.validation_size < 0:
             raise ValueError(f"training.validation_size must be an integer >= 0, got {self.validation_size!r}")
-        _check_upper("validation_size", self.validation_size)
         if not 0 < self.gamma <= 1:
             raise ValueError(f"training.gamma must be in (0, 1], got {self.gamma!r}")
         if list(self.milestones) != sorted(set(self.milestones)) or any(m < 1 for m in self.milestones):
@@ -86,17 +84,19 @@ def _check_positive(protocol: Any, ints: Sequence[str], floats: Sequence[str]) -
         value = getattr(protocol, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"training.{key} must be a positive integer, got {value!r}")
-        _check_upper(key, value)
     for key in floats:
         value = getattr(protocol, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
             raise ValueError(f"training.{key} must be a positive number, got {value!r}")
-        _check_upper(key, value)
 
 
-def _check_upper(key: str, value: Any) -> None:
-    if key in UPPER_BOUNDS and value > UPPER_BOUNDS[key]:
-        raise ValueError(f"training.{key} must be at most {UPPER_BOUNDS[key]:,}, got {value!r}")
+def check_upper_bounds(protocol: Protocol) -> None:
+    """The UPPER_BOUNDS of a configured protocol (the configuration's check; the library still builds an
+    out-of-bounds protocol, so that divergence handling can be tested on one)."""
+    for key, upper in UPPER_BOUNDS.items():
+        value = getattr(protocol, key, None)
+        if value is not None and value > upper:
+            raise ValueError(f"training.{key} must be at most {upper:,}, got {value!r}")
 
 
 def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
@@ -111,7 +111,9 @@ def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
     unknown = sorted(set(config) - known)
     if unknown:
         raise ValueError(f"unknown key(s) {unknown} for training protocol {name!r}; valid keys: {sorted(known)}")
-    return cls(**config)
+    protocol = cls(**config)
+    check_upper_bounds(protocol)
+    return protocol
 
 
 def protocol_to_config(protocol: Protocol) -> dict[str, Any]:
