@@ -51,6 +51,8 @@ rule run_al:
 rule aggregate:
     input:
         runs=experiment_run_csvs,
+        # The runs' sidecars vouch for them (a deleted one reruns its run: it is run_al's output).
+        sidecars=experiment_run_sidecars,
         code=script_code("aggregate.py"),
     output:
         table=report(

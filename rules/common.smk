@@ -7,13 +7,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sbadbal.acquisition.records import looks
-from sbadbal.config import REFERENCE_PATH, ConfigError, load_config
+from sbadbal.config import REFERENCE_PATH, ConfigError, check_config_files, load_config
 from sbadbal.data.layouts import RAW_LAYOUTS, raw_source, retrieve_command
 from sbadbal.data.records import DATASET_NAMES, SPECS as DATASET_SPECS, preparation_record
 from sbadbal.ops.codegraph import PACKAGE_ROOT, acquisition_code, code_inputs, run_code_inputs
 
 try:
     CONFIG_FILE = Path((workflow.overwrite_configfiles or ["config.yaml"])[-1])
+    # The files as written (Snakemake's loader keeps the last of a key written twice): config.yaml, --configfile.
+    check_config_files(workflow.configfiles)
     # Plug-in acquisition modules (`module:function`) lie beside the config file.
     CONFIG = load_config(config, source=CONFIG_FILE.name, base=CONFIG_FILE.parent)
     SUITE = CONFIG.selected_suite()
@@ -103,12 +105,18 @@ def experiment_run_csvs(wildcards):
     ]
 
 
+def experiment_run_sidecars(wildcards):
+    """The sidecar of each file of experiment_run_csvs, in the same order (beside it, .json for .csv)."""
+    return [str(Path(path).with_suffix(".json")) for path in experiment_run_csvs(wildcards)]
+
+
 def final_targets():
     """Every file the suite promises. Run files and prepared data are targets too, so that a rerun remakes one that
     was deleted (an existing table alone would otherwise answer "Nothing to be done")."""
     targets = [prepared_data(dataset) for dataset in sorted({e.dataset for e in EXPERIMENTS.values()})]
     for key, experiment in EXPERIMENTS.items():
         targets += experiment_run_csvs(SimpleNamespace(experiment=key))
+        targets += experiment_run_sidecars(SimpleNamespace(experiment=key))
         tables = [
             "runs.csv",
             "final_accuracy.csv",

@@ -19,8 +19,12 @@ from sbadbal.analysis.tables import (  # noqa: E402
 from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 expected = snakemake.params.expected
+# Each run file is read only when its sidecar vouches for it: this very run (by the path's wildcards) and the CSV's
+# checksum (sbadbal/runs/sidecar.py); a run written by another process or edited by hand is refused, with its
+# remake command.
 runs = read_runs(snakemake.input.runs, snakemake.params.run_keys, budget=expected["budget"],
-                 initial_size=expected["initial_size"])
+                 initial_size=expected["initial_size"], sidecars=snakemake.input.sidecars,
+                 run={"suite": snakemake.wildcards.suite, "experiment": snakemake.wildcards.experiment})
 final = final_accuracy_table(runs, snakemake.params.tables["label_fractions"])
 diagnostics = batch_diagnostics_table(runs)
 write_csv_atomic(runs, snakemake.output.table)

@@ -10,7 +10,7 @@ logger = log_to(snakemake.log[0])
 import torch  # noqa: E402
 
 from sbadbal.acquisition.function import AcquisitionFunction  # noqa: E402
-from sbadbal.bench.sweep import markdown_timing_table, sweep_acquisition_timing  # noqa: E402
+from sbadbal.bench.sweep import load_log_probs, markdown_timing_table, sweep_acquisition_timing  # noqa: E402
 from sbadbal.ops.gpu_slots import pin_job_to_free_gpu  # noqa: E402
 from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
@@ -22,7 +22,7 @@ functions = {name: AcquisitionFunction.from_config(timing["bases"][name], timing
 # This job's own GPU on a multi-GPU workstation, held until the tables are written (sbadbal/ops/gpu_slots.py).
 with pin_job_to_free_gpu(logger=logger):
     timings = sweep_acquisition_timing(
-        torch.load(snakemake.input.log_probs, weights_only=True),
+        load_log_probs(snakemake.input.log_probs),
         functions=functions,
         batch_sizes=timing["batch_sizes"],
         pool_sizes=timing["pool_sizes"],

@@ -36,6 +36,8 @@ with pin_job_to_free_gpu(logger=logger):
         progress=reporter,
         code_files=snakemake.input.code,  # the rule's code inputs: the checkpoint's code fingerprint
         round_zero_path=snakemake.input.round_zero,  # the seed's round 0, computed once (rule initial_round)
+        # Which run this is, by its path: the sidecar records it and aggregate checks it (sbadbal/runs/sidecar.py).
+        run_keys={"suite": snakemake.wildcards.suite, "experiment": snakemake.wildcards.experiment},
     )
     reporter.close()
     logger.info("final accuracy %.2f%% at %d labels", frame["test_accuracy"].iloc[-1], frame["labelled"].iloc[-1])

@@ -34,13 +34,31 @@ def _positive_float(name: str, value: Any) -> float:
     return value
 
 
+def _count_up_to(upper: int) -> Callable[[str, Any], int]:
+    """A positive integer with an upper bound: counts that size an acquisition's work are bounded, so that a typo
+    (num_samples: 10**12) fails when the configuration is read instead of allocating inside a job."""
+
+    def check(name: str, value: Any) -> int:
+        value = _positive_int(name, value)
+        if value > upper:
+            raise ValueError(f"parameter {name!r} must be at most {upper:,}, got {value!r}")
+        return value
+
+    return check
+
+
+# Upper bounds of the work-sizing parameters: BatchBALD's sampled configurations (10x its default; its joint
+# entropy holds num_samples x K probabilities per pick) and the original LBB's pool chunk (1,000x its default).
+MAX_NUM_SAMPLES = 1_000_000
+MAX_CODE_CHUNK_SIZE = 1_000_000
+
 # How each parameter is checked and normalised; the same name means the same thing in every function.
 PARAM_CHECKS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
     {
         "alpha": _positive_float,
-        "num_samples": _positive_int,
+        "num_samples": _count_up_to(MAX_NUM_SAMPLES),
         "pair_weight": _finite_float,
-        "code_chunk_size": _positive_int,
+        "code_chunk_size": _count_up_to(MAX_CODE_CHUNK_SIZE),
     }
 )
 

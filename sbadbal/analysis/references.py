@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from sbadbal.analysis.claims import bench_ratio, first_acquisition_ratio, t_interval
 from sbadbal.analysis.markdown import frame_table
+from sbadbal.analysis.reference_file import REFERENCE_FIELDS as REQUIRED_FIELDS
+
 QUANTITIES = ("test_accuracy", "first_acquisition_seconds")
-REQUIRED_FIELDS = ("id", "quantity", "source", "reading", "precision", "setting", "values")
 SETTING_FIELDS = ("dataset", "uncertainty", "model", "k", "batch_size", "initial_size", "budget", "pool", "seeds")
 # Ratios of the timing reference's means that the comparison reports (the original's "about 22x" and "about 14x").
 TIMING_RATIOS = (("BatchBALD", "LBB-code"), ("LBB-code", "BALD"))
@@ -93,6 +93,9 @@ def parse_reference(raw: Any, where: str) -> Reference:
     missing = [name for name in REQUIRED_FIELDS if name not in raw]
     if missing:
         _fail(where, f"missing fields {missing}")
+    unknown = [name for name in raw if name not in REQUIRED_FIELDS]
+    if unknown:
+        _fail(where, f"unknown field {unknown[0]!r}; the fields of an entry: {', '.join(REQUIRED_FIELDS)}")
     where = f"{where} ({raw['id']})"
     if raw["quantity"] not in QUANTITIES:
         _fail(where, f"quantity {raw['quantity']!r} is not one of {QUANTITIES}")
@@ -115,7 +118,9 @@ def parse_reference(raw: Any, where: str) -> Reference:
 
 def load_references(path: str | Path) -> dict[str, Reference]:
     """The reference file's entries by id, validated; the file must say they are repository artifacts."""
-    document = yaml.safe_load(Path(path).read_text())
+    from sbadbal.strict_yaml import load_yaml_file
+
+    document = load_yaml_file(path)  # duplicate keys and YAML errors as one line naming the file (a ValueError)
     if not isinstance(document, Mapping) or "references" not in document:
         raise ValueError(f"{path}: expected a mapping with a 'references' list")
     if "not paper tables" not in str(document.get("kind", "")):

@@ -13,19 +13,24 @@ from typing import Any
 import pandas as pd
 
 from sbadbal.analysis.markdown import markdown_table
-from sbadbal.runs.checks import read_run_csv
+from sbadbal.runs.checks import check_run_provenance, read_run_csv, read_runs_table_rows
 
 RUN_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
 
 
 def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]], *, budget: int | None = None,
-              initial_size: int | None = None) -> pd.DataFrame:
+              initial_size: int | None = None, sidecars: list[str | os.PathLike] | None = None,
+              run: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """One tidy frame of many run CSVs; `keys[i]` (batch_size, algorithm, seed) labels the rows of `paths[i]`.
-    Every file is validated first; `budget` and `initial_size`, when given, are checked against each run too."""
-    if len(paths) != len(keys):
+    Every file is validated first; `budget` and `initial_size`, when given, are checked against each run too.
+    `sidecars[i]`, when given, must vouch for `paths[i]`: the run of `run` (suite, experiment) and `keys[i]`, and
+    the CSV's checksum (sbadbal/runs/sidecar.py); the aggregation rule always passes them."""
+    if len(paths) != len(keys) or (sidecars is not None and len(sidecars) != len(paths)):
         raise ValueError(f"read_runs got {len(paths)} paths but {len(keys)} keys; they must pair up")
     frames = []
-    for path, key in zip(paths, keys):
+    for index, (path, key) in enumerate(zip(paths, keys)):
+        if sidecars is not None:
+            check_run_provenance(path, sidecars[index], {**dict(run or {}), **dict(key)})
         # Checked against the run schema first: a blank, impossible or textual value fails here, naming file, row
         # and column, instead of flowing into a mean over seeds (sbadbal/runs/checks.py).
         frame = read_run_csv(path, expected_budget=budget, expected_initial_size=initial_size)
@@ -37,11 +42,12 @@ def read_runs(paths: list[str | os.PathLike], keys: list[Mapping[str, Any]], *, 
 
 def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
     """An experiment's tidy runs table (tables/<experiment>/runs.csv) as aggregate wrote it: blank numbers are NaN,
-    acquired indices stay text ('' on a run's last round)."""
-    text_columns = {"acquired_indices", "algorithm"}
-    header = pd.read_csv(path, nrows=0).columns
-    return pd.read_csv(path, dtype={"acquired_indices": str, "algorithm": str}, keep_default_na=False,
-                       na_values={column: [""] for column in header if column not in text_columns})
+    acquired indices stay text ('' on a run's last round). Checked first as aggregate checks run files (a blank,
+    textual or impossible accuracy fails naming file, line and column: sbadbal/runs/checks.py)."""
+    header, rows = read_runs_table_rows(path)
+    frame = pd.DataFrame(rows, columns=header)
+    integers = {column: "int64" for column in ("batch_size", "seed", "round", "labelled")}
+    return frame.astype({**integers, "algorithm": str, "acquired_indices": str})
 
 
 def _nearest_recorded(labelled: list[int], target: float) -> int:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
+import torch
 
 from sbadbal.acquisition.function import AcquisitionFunction
 from sbadbal.analysis.markdown import markdown_table
+
+
+def load_log_probs(path: str | os.PathLike) -> torch.Tensor:
+    """A benchmark's saved log_probs_N_K_C, checked: one float tensor N x K x C of finite log-probabilities (<= 0).
+    A damaged or hand-made file fails with one line naming it and the fix, not inside a timed function."""
+    fix = "; delete it and rerun the workflow to remake it (rule bench_log_probs)"
+    try:
+        loaded = torch.load(path, weights_only=True)
+    except Exception as error:  # torch raises many types for a damaged file
+        raise ValueError(f"{path}: not a readable tensor file ({type(error).__name__})" + fix) from None
+    if not isinstance(loaded, torch.Tensor) or loaded.dim() != 3 or not loaded.is_floating_point():
+        shape = tuple(loaded.shape) if isinstance(loaded, torch.Tensor) else type(loaded).__name__
+        raise ValueError(f"{path}: expected a float tensor N x K x C of log-probabilities, found {shape}" + fix)
+    if not bool(torch.isfinite(loaded).all()):
+        count = int((~torch.isfinite(loaded)).sum())
+        raise ValueError(f"{path}: {count} of its {loaded.numel()} log-probabilities are NaN or infinite" + fix)
+    if bool((loaded > 1e-6).any()):
+        raise ValueError(f"{path}: holds values above 0, which no log-probability takes" + fix)
+    return loaded
 
 
 def sweep_acquisition_timing(

@@ -15,6 +15,7 @@ _EXPORTS = {
     "ConfigError": "errors",
     "Experiment": "experiment",
     "Suite": "suite",
+    "check_config_files": "model",
     "experiment_from_mapping": "model",
     "json_schema": "schema",
     "load_config": "model",

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from sbadbal.acquisition import records as algorithm_records
 from sbadbal.acquisition.plugins import is_plugin_reference
-from sbadbal.config.errors import ConfigError, did_you_mean, unknown_name
+from sbadbal.config.errors import ConfigError, FileConfigError, did_you_mean, unknown_name
 from sbadbal.config.experiment import AlgorithmChoice, Experiment, check_params, check_run_settings
 from sbadbal.config.fields import SAFE_NAME
+from sbadbal.config.options import OPTIONS, options_problem
+from sbadbal.analysis.reference_file import ReferenceFileError
+from sbadbal.analysis.reference_file import reference_entries as _file_entries
 from sbadbal.data.records import DATASET_NAMES, SOURCES, SPECS as DATASET_SPECS
 
 if TYPE_CHECKING:
@@ -175,18 +178,74 @@ def check_dataset_settings(path: str, name: str, settings: DatasetSettings) -> N
         if option not in options:
             raise ConfigError(f"{path}.options.{option}", f"{name} accepts no option {option!r}"
                               f"{did_you_mean(option, options)} Its options: {', '.join(options) or 'none'}")
+    problem = options_problem(settings.options)
+    if problem is not None:
+        option, message = problem
+        raise ConfigError(f"{path}.options.{option}", f"{message} ({OPTIONS[option].description})"
+                          if option in OPTIONS else message)
     if not spec.is_repeated and (settings.repeats not in (None, 1) or settings.noise_std not in (None, 0)):
         repeated = [s.name for s in DATASET_SPECS.values() if s.is_repeated]
         raise ConfigError(path, f"{name} is not a repeated dataset, so repeats/noise_std cannot be set; "
                           f"use one of {', '.join(repeated)}")
 
 
+def reserved_experiment_names(suite: Suite) -> dict[str, str]:
+    """Names an experiment cannot take, with the file it would collide with: its tables folder sits beside the
+    claims table, its comparison log beside the benchmarks' (rules/*.smk)."""
+    reserved = {"claims.csv": "tables/claims.csv", "claims.md": "tables/claims.md"}
+    reserved |= {f"bench_{key}": f"logs/<suite>/compare_references/bench_{key}.log" for key in suite.benchmarks}
+    return reserved
+
+
+def check_run_memory(path: str, experiment: Experiment, suite: Suite) -> None:
+    """The scheduling model's memory estimate of one run (sbadbal/ops/scheduling.py) within MAX_RUN_MEMORY_MB, before
+    any job: the posterior samples, the pool and the classes multiply."""
+    from sbadbal.ops.scheduling import MAX_RUN_MEMORY_MB, run_memory_estimate_mb
+
+    pool = suite.pool_size(experiment)
+    if pool is None:
+        return
+    estimate = run_memory_estimate_mb(experiment, pool)
+    if estimate > MAX_RUN_MEMORY_MB:
+        key = "uncertainty.k_acquisition" if experiment.uncertainty.method == "mc_dropout" else "uncertainty.members"
+        raise ConfigError(f"{path}.{key}", f"a run of this experiment needs at least {estimate / 1000:,.0f} GB (its pool "
+                          f"of {pool:,} points x K samples x classes of log-probabilities), more than the "
+                          f"{MAX_RUN_MEMORY_MB / 1000:,.0f} GB the scheduling model allows one job; lower it, "
+                          "pool_subset or the dataset's repeats")
+
+
+def check_benchmark(where: str, bench: Any, suite: Suite) -> None:
+    """Batch sizes below the largest pool size (a larger one times nothing), pool sizes within the experiment's."""
+    largest = max(bench.pool_sizes)
+    too_large = [b for b in bench.batch_sizes if b >= largest]
+    if too_large:
+        raise ConfigError(f"{where}.batch_sizes", f"batch size {too_large[0]} is not below the largest pool size "
+                          f"{largest}, so no case of it would be timed; lower it or add a larger pool size")
+    experiment = suite.experiments[bench.experiment]
+    pool = suite.pool_size(experiment)
+    if pool is not None and largest > pool:
+        raise ConfigError(f"{where}.pool_sizes", f"pool size {largest} exceeds the pool of {experiment.dataset} in "
+                          f"experiment {bench.experiment!r} ({pool} points); lower it")
+    from sbadbal.ops.scheduling import MAX_RUN_MEMORY_MB, bench_memory_estimate_mb
+
+    estimate = bench_memory_estimate_mb(experiment, largest)
+    if estimate > MAX_RUN_MEMORY_MB:
+        raise ConfigError(f"{where}.pool_sizes", f"the benchmark's log-probabilities at pool size {largest:,} need "
+                          f"about {estimate / 1000:,.0f} GB, more than the {MAX_RUN_MEMORY_MB / 1000:,.0f} GB the "
+                          "scheduling model allows one job; lower it")
+
+
 def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice], plugins: Plugins | None = None) -> None:
     for name, settings in suite.datasets.items():
         check_dataset_settings(f"{path}.datasets.{name}", name, settings)
+    reserved = reserved_experiment_names(suite)
     for key, experiment in suite.experiments.items():
         check_name(f"{path}.experiments.{key}", key, "experiment")
+        if key in reserved:
+            raise ConfigError(f"{path}.experiments.{key}", f"experiment name {key!r} would collide with "
+                              f"{reserved[key]}; pick another name")
         check_experiment(f"{path}.experiments.{key}", experiment, variants, suite, plugins)
+        check_run_memory(f"{path}.experiments.{key}", experiment, suite)
     for key, bench in suite.benchmarks.items():
         where = f"{path}.benchmarks.{key}"
         check_name(where, key, "benchmark")
@@ -194,6 +253,7 @@ def check_suite(path: str, suite: Suite, variants: Mapping[str, AlgorithmChoice]
             raise ConfigError(f"{where}.experiment", f"{bench.experiment!r} is not an experiment of this suite"
                               f"{did_you_mean(bench.experiment, list(suite.experiments))} Valid: "
                               f"{', '.join(suite.experiments)}")
+        check_benchmark(where, bench, suite)
         bench._choices = resolve_choices(where, bench.algorithms, bench.algorithm_params, variants, plugins)
         check_reference_ids(f"{where}.references", bench.references)
     for key, experiment in suite.experiments.items():
@@ -213,18 +273,18 @@ REFERENCE_PATH = "references/original_repository.yaml"
 REFERENCE_FILE = Path(__file__).resolve().parents[2] / REFERENCE_PATH
 
 
-def _reference_entries(path: Path) -> list[dict[str, Any]]:
-    """The entries of the published-numbers file (read with yaml alone: the workflow parses without pandas or torch)."""
-    import yaml
-
-    if not path.is_file():
-        return []
-    return [entry for entry in (yaml.safe_load(path.read_text()) or {}).get("references", []) if isinstance(entry, dict)]
+def reference_entries(path: Path) -> list[dict[str, Any]]:
+    """The published-numbers file's entries (sbadbal/analysis/reference_file.py); a mistake there is a ConfigError
+    that names that file, not config.yaml."""
+    try:
+        return _file_entries(path)
+    except ReferenceFileError as error:
+        raise FileConfigError(error.where, error.problem, error.source) from None
 
 
 def reference_ids(path: Path = REFERENCE_FILE) -> list[str]:
     """The ids of the published-numbers file."""
-    return [str(entry.get("id")) for entry in _reference_entries(path)]
+    return [str(entry.get("id")) for entry in reference_entries(path)]
 
 
 def check_reference_ids(path: str, ids: list[str]) -> None:
@@ -232,7 +292,7 @@ def check_reference_ids(path: str, ids: list[str]) -> None:
     "*", a value shared by all of them)."""
     if not ids:
         return
-    entries = {str(entry.get("id")): entry for entry in _reference_entries(REFERENCE_FILE)}
+    entries = {str(entry.get("id")): entry for entry in reference_entries(REFERENCE_FILE)}
     if not entries:
         raise ConfigError(path, f"{REFERENCE_FILE} is missing; it ships with the repository (restore it with git)")
     valid = list(entries)

@@ -20,6 +20,14 @@ class ConfigError(ValueError):
         return ConfigError(self.path, self.message, source)
 
 
+class FileConfigError(ConfigError):
+    """A mistake in a file other than the one being validated (the published-numbers file a suite names): it keeps
+    its own file's name when the config's checks pass it on."""
+
+    def with_source(self, source: str) -> "ConfigError":
+        return self
+
+
 def did_you_mean(value: Any, valid: list[str] | tuple[str, ...]) -> str:
     """'; did you mean 'X'?' for the closest valid name (case-insensitive), '' when none is close."""
     if not isinstance(value, str):

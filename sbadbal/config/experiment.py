@@ -11,7 +11,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from sbadbal.acquisition import records as algorithm_records
 from sbadbal.config.errors import ConfigError, first_error, unknown_name
-from sbadbal.config.fields import NonNegativeInt, PositiveInt, StrictModel, Text, Flag
+from sbadbal.config.fields import Flag, IntUpTo, Seed, StrictModel, Text
 from sbadbal.data.records import DATASET_NAMES
 from sbadbal.engine import spec as engine_spec
 from sbadbal.engine.protocols import EpochsProtocol, IterationsProtocol, Protocol, protocol_from_config, protocol_to_config
@@ -19,13 +19,33 @@ from sbadbal.engine.spec import RunSpec
 from sbadbal.models.records import MODEL_NAMES, MODELS
 
 
+# Upper bounds of the counts that size a run's work (documented in each field's description): generous beside the
+# paper's settings (K = 100, 5 members, budgets of a few thousand labels), far below what would fill a GPU.
+MAX_SAMPLES = 10_000
+MAX_MEMBERS = 100
+MAX_LABELS = 10_000_000
+MAX_BATCH = 100_000
+MAX_SCORING_BATCH = 1_000_000
+
+
+def _distinct(path_name: str, values: list) -> list:
+    """A list whose entries must differ: a seed or batch size listed twice would be counted twice."""
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{path_name} lists {repeated[0]!r} twice; each entry is one run, list it once")
+    return values
+
+
 class Uncertainty(StrictModel):
     """How the posterior is represented; K samples score the pool and the test split."""
 
     method: Literal["mc_dropout", "ensemble"] = Field("mc_dropout", description="mc_dropout or ensemble")
-    k_acquisition: PositiveInt = Field(100, description="consistent dropout masks for pool scoring (mc_dropout)")
-    k_test: PositiveInt = Field(5, description="consistent dropout masks for the test pass (mc_dropout)")
-    members: PositiveInt = Field(5, description="ensemble size; K = members for scoring and test (ensemble)")
+    k_acquisition: IntUpTo(MAX_SAMPLES) = Field(100, description="consistent dropout masks for pool scoring "
+                                                 f"(mc_dropout; at most {MAX_SAMPLES:,})")
+    k_test: IntUpTo(MAX_SAMPLES) = Field(5, description="consistent dropout masks for the test pass (mc_dropout; at "
+                                         f"most {MAX_SAMPLES:,})")
+    members: IntUpTo(MAX_MEMBERS) = Field(5, description="ensemble size; K = members for scoring and test (ensemble; "
+                                          f"at most {MAX_MEMBERS})")
 
     @model_validator(mode="after")
     def _keys_of_the_method(self) -> "Uncertainty":
@@ -56,11 +76,15 @@ class RunSettings(StrictModel):
         "lr, momentum, weight_decay, milestones, gamma, validation_size} (sbadbal/engine/protocols.py)",
         json_schema_extra={"type": "object"},
     )
-    initial_size: PositiveInt = Field(description="labelled points before the first acquisition (class-balanced)")
-    budget: PositiveInt = Field(description="label count at which a run stops (counts the initial set)")
+    initial_size: IntUpTo(MAX_LABELS) = Field(description="labelled points before the first acquisition "
+                                              "(class-balanced)")
+    budget: IntUpTo(MAX_LABELS) = Field(description="label count at which a run stops (counts the initial set; at "
+                                        f"most {MAX_LABELS:,})")
     shared_initial_set: Flag = Field(False, description="one initial set for all seeds, as the original code drew it")
-    pool_subset: PositiveInt | None = Field(None, description="score this many random pool points per round (null: all)")
-    scoring_batch_size: PositiveInt = Field(512, description="pool points per forward pass (memory only)")
+    pool_subset: IntUpTo(MAX_LABELS) | None = Field(None, description="score this many random pool points per round "
+                                                    "(null: all)")
+    scoring_batch_size: IntUpTo(MAX_SCORING_BATCH) = Field(512, description="pool points per forward pass (memory "
+                                                           f"only; at most {MAX_SCORING_BATCH:,})")
 
     @field_validator("training", mode="before")
     @classmethod
@@ -109,18 +133,19 @@ class ExtraSeeds(StrictModel):
 
     algorithms: list[Text] = Field(min_length=1, description="names from the experiment's `algorithms` that run "
                                    "these seeds too")
-    seeds: list[NonNegativeInt] = Field(min_length=1, description="seeds beyond the experiment's `seeds`")
+    seeds: list[Seed] = Field(min_length=1, description="seeds beyond the experiment's `seeds`")
 
 
 class Experiment(RunSettings):
     """One grid of AL runs: batch sizes x algorithms x seeds on one dataset, model and protocol."""
 
     description: Text = Field("", description="one line for the report")
-    batch_sizes: list[PositiveInt] = Field(min_length=1, description="acquisition batch sizes b")
+    batch_sizes: list[IntUpTo(MAX_BATCH)] = Field(min_length=1, description="acquisition batch sizes b (distinct; "
+                                                  f"at most {MAX_BATCH:,})")
     algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases, variant names or "
                                   "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
-    seeds: list[NonNegativeInt] = Field(min_length=1, description="one run per seed")
+    seeds: list[Seed] = Field(min_length=1, description="one run per seed (distinct)")
     extra_seeds: ExtraSeeds | None = Field(None, description=(
         "more seeds for some algorithms only (`algorithms`, `seeds`): fixed before the run, where a comparison "
         "between those algorithms needs a narrower interval than the others"))
@@ -131,6 +156,11 @@ class Experiment(RunSettings):
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
     _variants: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
     _extra_seed_names: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @field_validator("seeds", "batch_sizes")
+    @classmethod
+    def _listed_once(cls, values: list, info: Any) -> list:
+        return _distinct(info.field_name, values)
 
     @property
     def algorithm_names(self) -> list[str]:

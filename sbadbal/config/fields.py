@@ -18,6 +18,17 @@ NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 PositiveFloat = Annotated[float, Strict(), Field(gt=0)]
 NonNegativeFloat = Annotated[float, Strict(), Field(ge=0)]
 Text = Annotated[str, Strict()]
+
+
+def IntUpTo(upper: int, lower: int = 1):
+    """An integer in [lower, upper]: every count that sizes work has a documented upper bound, so that a typo
+    (10**12 samples) fails at validation with the key named, not inside a job after minutes or a GB allocation."""
+    return Annotated[int, Strict(), Field(ge=lower, le=upper)]
+
+
+# Seeds reach torch and numpy generators (which take 64-bit seeds) after derivation; 2**31 - 1 leaves headroom.
+MAX_SEED = 2**31 - 1
+Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
 Flag = Annotated[bool, Strict()]
 
 

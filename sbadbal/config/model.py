@@ -19,19 +19,21 @@ Torch-free: the workflow imports it when it parses (docs/design.md#configuration
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, Strict, ValidationError
+from pydantic import Field, PrivateAttr, Strict, ValidationError, field_validator
 
 from sbadbal.acquisition import records as algorithm_records
 from sbadbal.config.checks import Plugins, check_config, check_experiment, resolve_variants
 from sbadbal.config.claims import ClaimRules
 from sbadbal.config.errors import ConfigError, did_you_mean, first_error
 from sbadbal.config.experiment import Experiment
-from sbadbal.config.fields import PositiveFloat, StrictModel, Text
+from sbadbal.config.fields import StrictModel, Text
 from sbadbal.config.suite import Suite
+from sbadbal.strict_yaml import YamlError, check_expanded_size, load_yaml_file
 
 
 class Data(StrictModel):
@@ -41,16 +43,46 @@ class Data(StrictModel):
                       "dataset folder works as it is); the retrieve rules write missing ones there")
 
 
-class Plots(StrictModel):
-    """Figure options; they reach the plotting rules only (editing them reruns figures, never training)."""
+def _up_to(upper: float) -> Any:
+    return Annotated[float, Strict(), Field(gt=0, le=upper)]
 
-    width_in: PositiveFloat = 6.4
-    height_in: PositiveFloat = 4.4
-    font_size: PositiveFloat = 10
-    line_width: PositiveFloat = 1.8
+
+# A hex colour (#rgb, #rgba, #rrggbb, #rrggbbaa), a grey level in [0, 1] as text, or a name matplotlib knows.
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
+def is_colour(value: str) -> bool:
+    """Whether matplotlib draws `value` as a colour (matplotlib imported here only: the model stays cheap)."""
+    if _HEX_COLOUR.fullmatch(value):
+        return True
+    try:
+        from matplotlib.colors import is_color_like
+    except ImportError:  # the workflow's parse without matplotlib: hex colours only
+        return False
+    return bool(is_color_like(value))
+
+
+class Plots(StrictModel):
+    """Figure options; they reach the plotting rules only (editing them reruns figures, never training). Sizes are
+    bounded: a 10**6 dpi figure is terapixels."""
+
+    width_in: _up_to(100) = Field(6.4, description="figure width in inches (at most 100)")
+    height_in: _up_to(100) = Field(4.4, description="figure height in inches (at most 100)")
+    font_size: _up_to(200) = Field(10, description="points (at most 200)")
+    line_width: _up_to(100) = Field(1.8, description="points (at most 100)")
     band_alpha: Annotated[float, Strict(), Field(ge=0, le=1)] = 0.25
-    dpi: Annotated[int, Strict(), Field(ge=10)] = 150
+    dpi: Annotated[int, Strict(), Field(ge=10, le=1200)] = Field(150, description="raster figures' dots per inch "
+                                                                 "(10 to 1,200)")
     colours: dict[Text, Text] = Field(default_factory=dict, description="matplotlib colour per algorithm name")
+
+    @field_validator("colours")
+    @classmethod
+    def _colours_are_colours(cls, colours: dict[str, str]) -> dict[str, str]:
+        for name, colour in colours.items():
+            if not is_colour(colour):
+                raise ValueError(f"{name}: {colour!r} is not a colour; use a matplotlib colour such as '#1f77b4', "
+                                 "'tab:blue' or 'black'")
+        return colours
 
 
 class Tables(StrictModel):
@@ -107,6 +139,10 @@ def load_config(raw: Any, source: str = "config.yaml", base: str | Path | None =
     if not isinstance(raw, Mapping):
         raise ConfigError("", f"expected a mapping of settings, got {type(raw).__name__}", source)
     try:
+        check_expanded_size(raw, source)  # an alias bomb merged in by --config or a caller, before pydantic walks it
+    except YamlError as error:
+        raise ConfigError(error.where, error.problem, source) from None
+    try:
         config = Config.model_validate(dict(raw))
         check_config(config, None if base is None else Path(base))
     except ValidationError as error:
@@ -117,10 +153,24 @@ def load_config(raw: Any, source: str = "config.yaml", base: str | Path | None =
 
 
 def load_config_file(path: str | Path) -> Config:
-    """load_config of a YAML file."""
-    import yaml
+    """load_config of a YAML file, read strictly (a key written twice is an error, sbadbal/strict_yaml.py)."""
+    return load_config(read_config_file(path), source=Path(path).name, base=Path(path).parent)
 
-    return load_config(yaml.safe_load(Path(path).read_text()), source=Path(path).name, base=Path(path).parent)
+
+def read_config_file(path: str | Path) -> Any:
+    """A config file's YAML read strictly; a ConfigError naming the file (and line) otherwise."""
+    try:
+        return load_yaml_file(path, source=Path(path).name)
+    except YamlError as error:
+        raise ConfigError(error.where, error.problem, error.source) from None
+
+
+def check_config_files(paths: Iterable[str | Path]) -> None:
+    """The raw config files as written, before Snakemake's merge of them is validated: Snakemake reads them with a
+    loader that keeps the last of a key written twice, so duplicates are caught here (and YAML alias bombs, before
+    Snakemake's own handling of the config expands them)."""
+    for path in paths:
+        read_config_file(path)
 
 
 def experiment_from_mapping(raw: Mapping[str, Any], variants: Mapping[str, Any] | None = None,

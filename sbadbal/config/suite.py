@@ -5,23 +5,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, Strict, field_validator
 
-from sbadbal.config.experiment import AlgorithmChoice, AlgorithmParams, Experiment, RunSettings, run_spec
-from sbadbal.config.fields import Flag, NonNegativeFloat, NonNegativeInt, PositiveInt, StrictModel, Text
+from sbadbal.config.experiment import (
+    MAX_BATCH,
+    MAX_LABELS,
+    AlgorithmChoice,
+    AlgorithmParams,
+    Experiment,
+    RunSettings,
+    _distinct,
+    run_spec,
+)
+from sbadbal.config.fields import Flag, IntUpTo, Seed, StrictModel, Text
 from sbadbal.data.records import SPECS as DATASET_SPECS
 from sbadbal.engine.spec import RunSpec
+
+# A repeated dataset holds `repeats` copies of its train split in memory (and in its prepared file): 100 copies of
+# MNIST are 4.7 GB. Noise is added to the normalised inputs (unit std): beyond a std of 10 an image is noise alone.
+MAX_REPEATS = 100
+MAX_NOISE_STD = 10.0
+MAX_BENCH_REPEATS = 1000
 
 
 class DatasetSettings(StrictModel):
     """How a suite prepares one dataset."""
 
-    repeats: PositiveInt | None = Field(None, description="copies of the training split (repeated datasets only)")
-    noise_std: NonNegativeFloat | None = Field(None, description="per-copy Gaussian pixel noise (repeated datasets)")
-    noise_seed: NonNegativeInt = Field(0, description="seed of that noise")
-    options: dict[Text, Any] = Field(default_factory=dict, description="source options (the dataset record lists them)")
+    repeats: IntUpTo(MAX_REPEATS) | None = Field(None, description="copies of the training split (repeated datasets "
+                                                 f"only; at most {MAX_REPEATS})")
+    noise_std: Annotated[float, Strict(), Field(ge=0, le=MAX_NOISE_STD)] | None = Field(
+        None, description=f"per-copy Gaussian noise on the normalised pixels (repeated datasets; at most "
+        f"{MAX_NOISE_STD:g})")
+    noise_seed: Seed = Field(0, description="seed of that noise")
+    options: dict[Text, Any] = Field(default_factory=dict, description="source options (the dataset record lists "
+                                     "them; plain values: text, numbers, true/false)")
 
 
 class Benchmark(StrictModel):
@@ -29,17 +48,25 @@ class Benchmark(StrictModel):
 
     description: Text = Field("", description="one line for the report")
     experiment: Text = Field(description="the experiment whose model, uncertainty and training are timed")
-    seed: NonNegativeInt = Field(0, description="seed of the model and of the pool order")
-    pool_sizes: list[PositiveInt] = Field(min_length=1, description="pool sizes N (prefixes of one scored pool)")
-    batch_sizes: list[PositiveInt] = Field(min_length=1, description="batch sizes b")
+    seed: Seed = Field(0, description="seed of the model and of the pool order")
+    pool_sizes: list[IntUpTo(MAX_LABELS)] = Field(min_length=1, description="pool sizes N (prefixes of one scored "
+                                                  "pool; distinct, within the experiment's pool)")
+    batch_sizes: list[IntUpTo(MAX_BATCH)] = Field(min_length=1, description="batch sizes b (distinct; each below the "
+                                                  "largest pool size)")
     algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases, variant names or "
                                   "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
-    repeats: PositiveInt = Field(3, description="timed calls per case (the median is reported)")
+    repeats: IntUpTo(MAX_BENCH_REPEATS) = Field(3, description="timed calls per case (the median is reported; at "
+                                                f"most {MAX_BENCH_REPEATS})")
     references: list[Text] = Field(default_factory=list, description=(
         "ids in references/original_repository.yaml whose published timing ratios this benchmark is compared with"))
 
     _choices: dict[str, AlgorithmChoice] = PrivateAttr(default_factory=dict)
+
+    @field_validator("pool_sizes", "batch_sizes")
+    @classmethod
+    def _listed_once(cls, values: list, info: Any) -> list:
+        return _distinct(info.field_name, values)
 
     def timing_settings(self) -> dict[str, Any]:
         """The plain settings of the timing rule: display names with their registry algorithm, its record's plain

@@ -47,11 +47,12 @@ class Documents:
 
 def read_agnews_csv(path: str | os.PathLike) -> Documents:
     """The original format: no header (a Kaggle-style header row is skipped), rows `class index,title,description`
-    with 1-based class indices."""
+    with 1-based class indices. A UTF-8 byte-order mark (spreadsheet exports write one) is dropped, so that the first
+    row is read as a row and not mistaken for a header."""
     path = Path(path)
     texts, labels = [], []
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, quotechar='"', delimiter=",", quoting=csv.QUOTE_ALL, skipinitialspace=True)
             for line, row in enumerate(reader, start=1):
                 if line == 1 and row and not row[0].strip().lstrip("-").isdigit():
@@ -211,6 +212,32 @@ def _load_cache(path: Path) -> dict[str, torch.Tensor]:
         return {}
 
 
+# Distinct texts whose cached vectors coincide: a sentence encoder maps different texts to different vectors (texts
+# that differ in case only may share one under an uncased tokenizer), so a cache where fewer than half the distinct
+# texts have distinct vectors (all rows one constant, say) was not written by an encoder. Judged from 10 texts on,
+# where a coincidence of a few is no longer half of them.
+MIN_DISTINCT_VECTOR_SHARE = 0.5
+MIN_TEXTS_JUDGED = 10
+
+
+def degenerate_cache_problem(vectors_by_key: dict[str, torch.Tensor]) -> str | None:
+    """Why cached vectors cannot be an encoder's (None when they can): non-finite values, rows of different widths, or
+    too few distinct vectors for the distinct texts they are cached under."""
+    if not vectors_by_key:
+        return None
+    widths = {tuple(vector.shape) for vector in vectors_by_key.values()}
+    if len(widths) != 1 or len(next(iter(widths))) != 1:
+        return f"its vectors have the shapes {sorted(widths)[:3]}, not one width"
+    stacked = torch.stack(list(vectors_by_key.values())).float()
+    if not bool(torch.isfinite(stacked).all()):
+        return "it holds NaN or infinite values"
+    keys = len(vectors_by_key)
+    distinct = int(torch.unique(stacked, dim=0).shape[0])
+    if keys >= MIN_TEXTS_JUDGED and distinct < MIN_DISTINCT_VECTOR_SHARE * keys:
+        return f"{distinct} distinct vector(s) for {keys} distinct texts: not an encoder's output"
+    return None
+
+
 def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
     from sbadbal.runs.writers import write_atomically
 
@@ -223,6 +250,10 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | No
     """Embeddings N x D of `texts` and how many were computed (the rest came from the cache, keyed by text sha256)."""
     keys = [text_key(t) for t in texts]
     table = _load_cache(cache_file) if cache_file is not None else {}
+    cached = {k: table[k] for k in dict.fromkeys(keys) if k in table}
+    problem = degenerate_cache_problem(cached)
+    if problem is not None:
+        raise ValueError(f"embedding cache {cache_file}: {problem}; delete it to embed the texts afresh: rm {cache_file}")
     first_row: dict[str, int] = {}
     for i, k in enumerate(keys):
         if k not in table:

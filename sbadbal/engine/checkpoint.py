@@ -3,10 +3,17 @@
 A checkpoint is resumed only when it was made on the same prepared data (content checksum and preparation
 settings), for the same run spec and by the same code (a sha256 of the run's code inputs: the files the run rule
 lists, sbadbal/ops/codegraph.py),
-and when its contents are consistent: rounds 0..n-1, labelled counts that follow from the initial set and the
-acquired indices, no duplicate or out-of-pool index, finite numbers, a finished last row only at the budget.
-Anything else is discarded with a log line and a warning saying why, and the run starts afresh: reusing rows
-made under other conditions gives numbers that differ from a clean run with exit code 0.
+with the same torch thread count (1 and 2 threads differ in the 8th digit, so a CLI checkpoint made with 2 threads
+would mix its rows with a 1-thread workflow job's), and when its contents are consistent: rounds 0..n-1, labelled
+counts that follow from the initial set and the acquired indices, no duplicate or out-of-pool index, finite
+numbers, a finished last row only at the budget. Anything else is discarded with a log line and a warning saying
+why, and the run starts afresh: reusing rows made under other conditions gives numbers that differ from a clean
+run with exit code 0.
+
+A checkpoint also carries the sha256 of its own contents (rows, state, fingerprint). One that does not match it was
+edited or damaged (an accuracy changed by hand, a joint MI of 1e308, two acquired indices swapped: each still
+consistent, each a different run): it is refused with one line (CheckpointError) saying to delete it, rather than
+resumed into a final CSV that no run produced.
 """
 
 from __future__ import annotations
@@ -28,8 +35,9 @@ from sbadbal.runs.writers import write_json_atomic
 logger = logging.getLogger(__name__)
 
 # 2: the fingerprint (data, preparation, code) joined the spec; 3: the spec carries its acquisition and
-# architecture records and the code part is code_sha256 of the rule's code inputs. Older checkpoints are discarded.
-CHECKPOINT_VERSION = 3
+# architecture records and the code part is code_sha256 of the rule's code inputs; 4: torch's thread count joined
+# the fingerprint and the checkpoint carries its own checksum. Older checkpoints are discarded.
+CHECKPOINT_VERSION = 4
 
 # What each part of the fingerprint means, for the log line that says which one differs.
 FINGERPRINT_PARTS = {
@@ -37,7 +45,12 @@ FINGERPRINT_PARTS = {
     "data_sha256": "prepared data (content checksum)",
     "preparation": "data preparation settings",
     "code_sha256": "code (the run's code inputs)",
+    "torch_threads": "torch thread count",
 }
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that was edited or damaged after it was written; the message is one line with the fix."""
 
 
 @dataclass(frozen=True)
@@ -48,21 +61,26 @@ class Fingerprint:
     data_sha256: str
     preparation: dict[str, Any]
     code_sha256: str
+    torch_threads: int = 1
 
     def to_json(self) -> dict[str, Any]:
         # Through JSON once, so a fresh fingerprint compares equal to one read back (tuples -> lists, ...).
         return json.loads(json.dumps(
             {"spec": self.spec, "data_sha256": self.data_sha256, "preparation": self.preparation,
-             "code_sha256": self.code_sha256}, sort_keys=True, default=str))
+             "code_sha256": self.code_sha256, "torch_threads": self.torch_threads}, sort_keys=True, default=str))
 
 
 def run_fingerprint(prepared: Any, spec_config: Mapping[str, Any], code_files: Iterable[str | os.PathLike]) -> Fingerprint:
     """The fingerprint of a run on a loaded PreparedDataset: `spec_config` is RunSpec.to_config(), `code_files`
-    the run's code inputs (the run rule's, or sbadbal.ops.codegraph.run_code_inputs outside the workflow)."""
+    the run's code inputs (the run rule's, or sbadbal.ops.codegraph.run_code_inputs outside the workflow); torch's
+    thread count now (what the job set)."""
+    import torch
+
     from sbadbal.data.store import preparation_settings, prepared_checksum  # torch only when a dataset is at hand
 
     return Fingerprint(spec=dict(spec_config), data_sha256=prepared_checksum(prepared),
-                       preparation=preparation_settings(prepared), code_sha256=sources_sha256(code_files))
+                       preparation=preparation_settings(prepared), code_sha256=sources_sha256(code_files),
+                       torch_threads=torch.get_num_threads())
 
 
 def sources_sha256(paths: Iterable[str | os.PathLike], *, root: str | os.PathLike | None = None) -> str:
@@ -128,6 +146,13 @@ def state_problem(saved: Mapping[str, Any], *, initial: RunState, num_train: int
     return None
 
 
+def checkpoint_checksum(saved: Mapping[str, Any]) -> str:
+    """sha256 of a checkpoint's contents but its checksum: canonical JSON (sorted keys; floats written as Python
+    writes them, which read back exactly), so the saved and the reloaded contents hash alike."""
+    contents = {key: value for key, value in saved.items() if key != "checksum"}
+    return hashlib.sha256(json.dumps(contents, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def _discard(path: Path, reason: str) -> None:
     message = f"checkpoint {path} {reason}; starting this run afresh"
     logger.warning(message)
@@ -147,7 +172,10 @@ def load_checkpoint(
     try:
         saved = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        _discard(path, f"is unreadable ({type(error).__name__}: {error})")
+        _discard(path, f"is unreadable ({type(error).__name__}: {str(error)[:120]})")
+        return None
+    except RecursionError:  # nested deeper than any checkpoint: damaged or crafted
+        _discard(path, "is unreadable (nested too deeply to be a checkpoint)")
         return None
     if not isinstance(saved, dict):
         _discard(path, f"is unreadable (expected a JSON object, found {type(saved).__name__})")
@@ -156,6 +184,10 @@ def load_checkpoint(
         _discard(path, f"belongs to a different run configuration (checkpoint version {saved.get('version')!r}, "
                        f"this code writes {CHECKPOINT_VERSION})")
         return None
+    if saved.get("checksum") != checkpoint_checksum(saved):
+        raise CheckpointError(f"checkpoint {path} does not match its checksum: it was edited or damaged after the "
+                              f"run wrote it, and resuming it would give a run that no run produced; delete it to "
+                              f"start this run afresh: rm {path}")
     differing = fingerprint_differences({**dict(saved.get("fingerprint") or {}), "spec": saved.get("spec")}, fingerprint)
     if differing:
         _discard(path, "belongs to a different run configuration: the "
@@ -169,11 +201,11 @@ def load_checkpoint(
 
 
 def save_checkpoint(path: str | os.PathLike, fingerprint: Fingerprint, state: RunState) -> Path:
-    """Write the state atomically with its fingerprint (the spec under "spec", as in version 1)."""
+    """Write the state atomically with its fingerprint (the spec under "spec", as in version 1) and its checksum."""
     recorded = fingerprint.to_json()
     spec = recorded.pop("spec")
-    return write_json_atomic(
+    # Through JSON once, as it will be read back (tuples -> lists), so that the checksum is of what is read.
+    saved = json.loads(json.dumps(
         {"version": CHECKPOINT_VERSION, "spec": spec, "fingerprint": recorded, "labelled": state.labelled,
-         "validation": state.validation, "rows": state.rows},
-        path,
-    )
+         "validation": state.validation, "rows": state.rows}, default=str))
+    return write_json_atomic({**saved, "checksum": checkpoint_checksum(saved)}, path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from sbadbal.ops.ownership import claim_outputs
 from sbadbal.ops.provenance import git_provenance
 from sbadbal.runs.schema import RUN_COLUMNS
 from sbadbal.runs.sidecar import environment_facts, run_sidecar
-from sbadbal.runs.writers import write_csv_atomic, write_json_atomic
+from sbadbal.runs.writers import write_bytes_atomic, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ def run_to_files(
     progress: Callable[[dict[str, Any]], None] | None = None,
     code_files: Iterable[str | os.PathLike] | None = None,
     round_zero_path: str | os.PathLike | None = None,
+    run_keys: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Load a prepared dataset file, run (or resume) the AL run, write the CSV and its JSON sidecar atomically.
 
@@ -112,6 +113,8 @@ def run_to_files(
     (`Experiment.run(...)`). `prepared_path` may also be an already loaded PreparedDataset. `checkpoint_path`
     defaults to `<csv_path>.checkpoint.json`; it is removed once both files are written. `round_zero_path`: the
     seed's round 0 computed once (rule initial_round; sbadbal/engine/initial.py), checked against `spec`.
+    `run_keys`: the run's suite and experiment (the workflow's wildcards; None outside a suite), recorded in the
+    sidecar with the batch size, algorithm and seed of `spec` and the CSV's sha256, which `aggregate` checks.
     """
     from sbadbal.data.store import load_prepared
 
@@ -128,10 +131,15 @@ def run_to_files(
             round_zero = load_round_zero(round_zero_path, prepared, spec)
         rows = run_active_learning(prepared, spec, checkpoint_path=checkpoint, device=resolved, progress=progress,
                                    code_files=code_files, round_zero=round_zero)
-        sidecar = {**run_sidecar(spec.to_config(), device_name(resolved)), **environment_facts(prepared),
-                   "code": git_provenance()}
+        csv_text = rows.to_csv(index=False)
+        run = {"suite": None, "experiment": None, **dict(run_keys or {}), "batch_size": spec.batch_size,
+               "algorithm": spec.name, "seed": spec.seed}
+        sidecar = {**run_sidecar(spec.to_config(), device_name(resolved), run=run,
+                                 csv_bytes=csv_text.encode("utf-8")),
+                   **environment_facts(prepared), "code": git_provenance()}
         write_json_atomic(sidecar, sidecar_path, what="the run's sidecar")
-        # The CSV last: its presence means the run (and its sidecar) finished.
-        write_csv_atomic(rows, csv_path, what="the run's CSV")
+        # The CSV last: its presence means the run (and its sidecar) finished; the sidecar holds these very bytes'
+        # sha256.
+        write_bytes_atomic(csv_text.encode("utf-8"), csv_path, what="the run's CSV")
         checkpoint.unlink(missing_ok=True)
     return rows

@@ -16,6 +16,10 @@ PROTOCOLS = ("iterations", "epochs")
 # annealed from `lr` to 0, which ends every fit at a small step size and so with less seed-to-seed spread in
 # accuracy (benchmarks/training_noise.py measures it).
 LR_SCHEDULES = ("constant", "cosine")
+# Upper bounds of what sizes a fit's work (or makes it diverge): far above the paper's recipes (24,576 draws, 50
+# epochs, lr 0.05), so that a typo (iterations: 10**15) fails when the configuration is read, naming the key.
+UPPER_BOUNDS = {"iterations": 100_000_000, "epochs": 10_000, "batch_size": 100_000, "lr": 10.0, "gamma": 1.0,
+                "momentum": 1.0, "weight_decay": 1.0, "validation_size": 10_000_000}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,15 @@ def _check_positive(protocol: Any, ints: Sequence[str], floats: Sequence[str]) -
             raise ValueError(f"training.{key} must be a positive number, got {value!r}")
 
 
+def check_upper_bounds(protocol: Protocol) -> None:
+    """The UPPER_BOUNDS of a configured protocol (the configuration's check; the library still builds an
+    out-of-bounds protocol, so that divergence handling can be tested on one)."""
+    for key, upper in UPPER_BOUNDS.items():
+        value = getattr(protocol, key, None)
+        if value is not None and value > upper:
+            raise ValueError(f"training.{key} must be at most {upper:,}, got {value!r}")
+
+
 def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
     """`{protocol: iterations, ...}` or `{protocol: epochs, ...}` -> a protocol; unknown keys are errors."""
     config = dict(config or {"protocol": "iterations"})
@@ -98,7 +111,9 @@ def protocol_from_config(config: Mapping[str, Any] | None) -> Protocol:
     unknown = sorted(set(config) - known)
     if unknown:
         raise ValueError(f"unknown key(s) {unknown} for training protocol {name!r}; valid keys: {sorted(known)}")
-    return cls(**config)
+    protocol = cls(**config)
+    check_upper_bounds(protocol)
+    return protocol
 
 
 def protocol_to_config(protocol: Protocol) -> dict[str, Any]:

@@ -54,15 +54,38 @@ def pool_size_bound(experiment: Any, prepared_bytes: int) -> int:
     return spec.repeats * prepared_bytes // bytes_per_example
 
 
+# The most one job may ask for: the configuration model refuses an experiment or benchmark whose estimate is larger
+# before any job starts (a typo in K or a pool size would otherwise fail inside a job after minutes, or be killed).
+MAX_RUN_MEMORY_MB = 256_000
+
+
+def _samples(experiment: Any) -> int:
+    uncertainty = experiment.uncertainty
+    return uncertainty.k_acquisition if uncertainty.method == "mc_dropout" else uncertainty.members
+
+
+def log_probs_bytes(experiment: Any, pool: int, copies: int = LOG_PROBS_COPIES) -> int:
+    """The pool's log-probabilities N x K x C (float64) and the copies that scoring and acquisition make."""
+    return pool * _samples(experiment) * dataset_spec(experiment.dataset).num_classes * LOG_PROB_BYTES * copies
+
+
+def run_memory_estimate_mb(experiment: Any, pool: int) -> float:
+    """Memory of one AL run in MB without its prepared file (the configuration's check): a lower bound of
+    run_memory_mb, whose data term needs the file's size."""
+    scored = min(pool, experiment.pool_subset) if experiment.pool_subset else pool
+    return RUNTIME_BASE_MB + MODELS[experiment.model].working_mb + log_probs_bytes(experiment, scored) / 1e6
+
+
+def bench_memory_estimate_mb(experiment: Any, pool: int) -> float:
+    """Memory of a timing benchmark's largest pool: its log-probabilities and the acquisition's copies."""
+    return RUNTIME_BASE_MB + log_probs_bytes(experiment, pool) / 1e6
+
+
 def run_memory_mb(experiment: Any, prepared_bytes: int) -> int:
     """Memory of one AL run in MB, rounded up to a whole GB."""
-    uncertainty = experiment.uncertainty
-    samples = uncertainty.k_acquisition if uncertainty.method == "mc_dropout" else uncertainty.members
-    num_classes = dataset_spec(experiment.dataset).num_classes
     pool = pool_size_bound(experiment, prepared_bytes)
-    log_probs_bytes = pool * samples * num_classes * LOG_PROB_BYTES * LOG_PROBS_COPIES
-    working_mb = MODELS[experiment.model].working_mb
-    total_mb = RUNTIME_BASE_MB + working_mb + (2 * prepared_bytes + log_probs_bytes) / 1e6
+    total_mb = RUNTIME_BASE_MB + MODELS[experiment.model].working_mb + (
+        2 * prepared_bytes + log_probs_bytes(experiment, pool)) / 1e6
     return int(math.ceil(total_mb / 1000) * 1000)
 
 

@@ -148,6 +148,26 @@ def _cell(text: str, column: str) -> Any:
     return int(value) if integral and math.isfinite(value) and value == int(value) else value
 
 
+def remake_hint(path: str | os.PathLike, sidecar: str | os.PathLike | None = None) -> str:
+    """The command that remakes a run file: the workflow's run rule forced for it (its sidecar is the rule's other
+    output) where the path is a workflow's, else deleting both and rerunning the run."""
+    parts = Path(path).parts
+    if len(parts) >= 4 and parts[0] == "results" and parts[2] == "runs":
+        return f"; remake the run: `snakemake --cores 1 --force {Path(path).as_posix()} --config suite={parts[1]}`"
+    files = " ".join(str(p) for p in (path, sidecar) if p is not None)
+    return f"; delete {files} and rerun the run to remake it"
+
+
+def check_run_provenance(path: str | os.PathLike, sidecar: str | os.PathLike, expected: Mapping[str, Any]) -> None:
+    """RunFileError (one line: the file, what is wrong, the remake command) unless the run's sidecar vouches for the
+    CSV: present, whole, of this very run (`expected`: RUN_KEYS) and holding the CSV's checksum."""
+    from sbadbal.runs.sidecar import sidecar_problem
+
+    problem = sidecar_problem(path, sidecar, expected)
+    if problem is not None:
+        raise RunFileError(f"{path}: {problem}" + remake_hint(path, sidecar))
+
+
 def read_run_csv(
     path: str | os.PathLike,
     *,
@@ -159,7 +179,9 @@ def read_run_csv(
     Raises RunFileError naming the file, the line (and round row) and the column of the first problem.
     """
     path = Path(path)
-    hint = "; the run file is damaged: delete it and rerun the workflow to remake it"
+    from sbadbal.runs.sidecar import sidecar_path_of
+
+    hint = remake_hint(path, sidecar_path_of(path))
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -192,3 +214,79 @@ def read_run_csv(
         raise RunFileError(f"{path}: line {lines[position]} (row {position}), column {column!r}: {message}" + hint)
     frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
     return frame.astype({"round": "int64", "labelled": "int64", "acquired_indices": str})
+
+
+# The tidy runs table (tables/<experiment>/runs.csv): each row of a run CSV under the run's key columns.
+RUNS_TABLE_KEY_COLUMNS = ("batch_size", "algorithm", "seed")
+
+
+def _key_problem(column: str, text: str) -> str | None:
+    if column == "algorithm":
+        return None if text.strip() else "blank algorithm name"
+    try:
+        value = float(text)
+    except ValueError:
+        return f"text {text!r} in a numeric column"
+    lowest = 1 if column == "batch_size" else 0
+    if not math.isfinite(value) or value != int(value) or value < lowest:
+        return f"expected an integer >= {lowest}, got {text!r}"
+    return None
+
+
+def read_runs_table_rows(path: str | os.PathLike) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and rows of an experiment's runs table, checked as `aggregate` checks run files: the key and run
+    columns, numbers where numbers belong, each run (batch size, algorithm, seed) a sound sequence of rounds.
+
+    Raises RunFileError naming the file, the line and the column of the first problem, and how to remake the table.
+    """
+    path = Path(path)
+    hint = "; the table is damaged: delete it and rerun the workflow to remake it from the run files"
+    expected = [*RUNS_TABLE_KEY_COLUMNS, *RUN_COLUMNS]
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise RunFileError(f"{path}: empty file, expected the columns {expected}" + hint)
+            if sorted(header) != sorted(expected) or len(header) != len(expected):
+                missing = [c for c in expected if c not in header]
+                extra = [c for c in header if c not in expected]
+                raise RunFileError(f"{path}: columns {header} are not those of a runs table (missing {missing}, "
+                                   f"unexpected {extra})" + hint)
+            rows, lines = [], []
+            for cells in reader:
+                if not cells:
+                    continue
+                if len(cells) != len(header):
+                    raise RunFileError(f"{path}: line {reader.line_num} has {len(cells)} cells for {len(header)} "
+                                       "columns" + hint)
+                row: dict[str, Any] = {}
+                for column, text in zip(header, cells):
+                    if column in RUNS_TABLE_KEY_COLUMNS:
+                        problem = _key_problem(column, text)
+                        if problem:
+                            raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: {problem}" + hint)
+                        row[column] = text if column == "algorithm" else int(float(text))
+                        continue
+                    try:
+                        row[column] = _cell(text, column)
+                    except ValueError:
+                        raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: text {text!r} in a "
+                                           "numeric column" + hint) from None
+                rows.append(row)
+                lines.append(reader.line_num)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise RunFileError(f"{path}: cannot be read as a CSV ({type(error).__name__}: {error})" + hint) from None
+    if not rows:
+        raise RunFileError(f"{path}: header only, no runs" + hint)
+    by_run: dict[tuple, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_run.setdefault(tuple(row[c] for c in RUNS_TABLE_KEY_COLUMNS), []).append(position)
+    for key, positions in by_run.items():
+        problem = run_rows_problem([rows[p] for p in positions], finished=True)
+        if problem is not None:
+            at, column, message = problem
+            run = ", ".join(f"{c} {v}" for c, v in zip(RUNS_TABLE_KEY_COLUMNS, key))
+            raise RunFileError(f"{path}: line {lines[positions[at]]} ({run}, row {at}), column {column!r}: {message}"
+                               + hint)
+    return header, rows

@@ -170,3 +170,8 @@ def write_json_atomic(obj: Any, path: str | os.PathLike, *, what: str = "") -> P
 
 def write_text_atomic(text: str, path: str | os.PathLike, *, what: str = "") -> Path:
     return write_atomically(path, lambda tmp: tmp.write_text(text), what=what)
+
+
+def write_bytes_atomic(data: bytes, path: str | os.PathLike, *, what: str = "") -> Path:
+    """Exactly these bytes (a run's CSV, whose sha256 its sidecar already holds)."""
+    return write_atomically(path, lambda tmp: tmp.write_bytes(data), what=what)

@@ -167,6 +167,37 @@ def test_embedding_cache_by_text_hash(tmp_path):
     assert computed == 1 and torch.equal(third[0], first[0])
 
 
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path, fmt):
+    # Issue 20 group 3: the BOM made the first row's class index '\ufeff1', which was then skipped as a header.
+    plain = fmt.write_agnews_csv(tmp_path / "a.csv", fmt.agnews_rows(3))
+    with_bom = tmp_path / "bom.csv"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    docs = agnews.read_agnews_csv(with_bom)
+    assert docs.texts == agnews.read_agnews_csv(plain).texts and len(docs.texts) == 12
+    assert docs.labels.tolist() == agnews.read_agnews_csv(plain).labels.tolist()
+
+
+def test_a_degenerate_embedding_cache_is_refused_naming_it(tmp_path):
+    # Issue 20 group 3: a cache of one constant vector under the real keys was used (1 distinct input of 240).
+    texts = [f"document {i}" for i in range(240)]
+    cache = agnews.cache_path(tmp_path, "hash-encoder")
+    agnews._save_cache(cache, {agnews.text_key(t): torch.full((8,), 0.25) for t in texts})
+    with pytest.raises(ValueError) as caught:
+        agnews.embed_texts(texts, HashEncoder(), cache_file=cache)
+    message = str(caught.value)
+    assert str(cache) in message and "1 distinct vector(s) for 240 distinct texts" in message
+    assert f"rm {cache}" in message and "\n" not in message
+    nan_cache = agnews.cache_path(tmp_path, "nan-encoder")
+    agnews._save_cache(nan_cache, {agnews.text_key(t): torch.full((8,), float("nan")) for t in texts[:3]})
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        agnews.embed_texts(texts[:3], HashEncoder(), cache_file=nan_cache)
+    # An encoder's own cache passes, duplicates of one text included.
+    good = agnews.cache_path(tmp_path, "good")
+    agnews.embed_texts(texts, HashEncoder(), cache_file=good)
+    vectors, computed = agnews.embed_texts(texts + texts[:5], HashEncoder(), cache_file=good)
+    assert computed == 0 and vectors.shape == (245, 8)
+
+
 def test_unknown_encoder_offline(tmp_path, fmt):
     path = fmt.write_agnews_csv(tmp_path / "a.csv", fmt.agnews_rows(5))
     with pytest.raises(FileNotFoundError, match="not-a-model"):

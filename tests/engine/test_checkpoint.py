@@ -1,4 +1,5 @@
-"""Checkpoints carry a fingerprint and are checked on load (issue 13 items 1 and 5): a bad one starts afresh."""
+"""Checkpoints carry a fingerprint and are checked on load (issue 13 items 1 and 5): a bad one starts afresh; one
+edited after it was written fails its checksum and is refused, saying to delete it (issue 20 group 3)."""
 
 import json
 import logging
@@ -10,7 +11,9 @@ from sbadbal.data import prepare_dataset
 from sbadbal.data.store import preparation_settings, prepared_checksum
 from sbadbal.engine.checkpoint import (
     CHECKPOINT_VERSION,
+    CheckpointError,
     Fingerprint,
+    checkpoint_checksum,
     load_checkpoint,
     run_fingerprint,
     save_checkpoint,
@@ -47,11 +50,15 @@ def load(path, current=None):
     return load_checkpoint(path, current or fingerprint(), initial=INITIAL, num_train=NUM_TRAIN, budget=BUDGET)
 
 
-def saved_then_edited(tmp_path, edit):
+def saved_then_edited(tmp_path, edit, *, resign=True):
+    """A checkpoint edited after saving; `resign`: its checksum recomputed, as a faulty writer would have written it
+    (what the consistency checks judge), else left as saved (a hand edit, which the checksum catches)."""
     path = tmp_path / "seed1.csv.checkpoint.json"
     save_checkpoint(path, fingerprint(), two_rounds_done())
     saved = json.loads(path.read_text())
     edit(saved)
+    if resign:
+        saved["checksum"] = checkpoint_checksum(saved)
     path.write_text(json.dumps(saved))
     return path
 
@@ -61,7 +68,7 @@ def test_a_sound_checkpoint_resumes_as_saved(tmp_path):
     save_checkpoint(path, fingerprint(), two_rounds_done())
     saved = json.loads(path.read_text())
     assert saved["version"] == CHECKPOINT_VERSION and saved["spec"]["algorithm"] == "BALD"
-    assert set(saved) == {"version", "spec", "fingerprint", "labelled", "validation", "rows"}
+    assert set(saved) == {"version", "spec", "fingerprint", "labelled", "validation", "rows", "checksum"}
     state = load(path)
     assert state.labelled == list(range(30)) and state.validation == [90, 91] and len(state.rows) == 2
     assert load(tmp_path / "absent.json") is None
@@ -137,6 +144,7 @@ def test_an_inconsistent_checkpoint_warns_and_starts_afresh(tmp_path, caplog, ed
         (dict(preparation={"mean": [0.1307], "noise_std": 0.3}), "data preparation settings"),
         (dict(spec={"algorithm": "BALD", "seed": 2, "training": {"milestones": [25, 40]}}), "run spec"),
         (dict(code_sha256="f" * 64), "code (the run's code inputs)"),
+        (dict(torch_threads=2), "torch thread count"),
     ],
 )
 def test_a_checkpoint_made_under_other_conditions_is_discarded_saying_which(tmp_path, caplog, changed, named):
@@ -147,14 +155,14 @@ def test_a_checkpoint_made_under_other_conditions_is_discarded_saying_which(tmp_
     assert named in caplog.text and "starting this run afresh" in caplog.text
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_a_checkpoint_of_an_earlier_version_is_discarded(tmp_path, version):
     def earlier(saved):
         saved["version"] = version
         if version == 1:
             del saved["fingerprint"]
 
-    assert CHECKPOINT_VERSION == 3
+    assert CHECKPOINT_VERSION == 4
     with pytest.warns(UserWarning, match=f"checkpoint version {version}"):
         assert load(saved_then_edited(tmp_path, earlier)) is None
 
@@ -191,3 +199,72 @@ def test_run_fingerprint_of_a_prepared_dataset(tmp_path):
     with pytest.warns(UserWarning, match=r"prepared data \(content checksum\), data preparation settings differ"):
         load_checkpoint(path, run_fingerprint(prepare_dataset("MNIST5K", test_fraction=0.3), {"seed": 1}, sources),
                         initial=INITIAL, num_train=NUM_TRAIN, budget=BUDGET)
+
+
+def _edited_accuracy(saved):
+    saved["rows"][1]["test_accuracy"] = 95.5
+
+
+def _huge_joint_mi(saved):
+    saved["rows"][0]["batch_joint_mi"] = 1e308
+
+
+def _swapped_index(saved):
+    # Two acquired indices swapped between rounds: labelled counts, duplicates and the pool all still check out.
+    first, second = saved["rows"][0]["acquired_indices"].split(), saved["rows"][1]["acquired_indices"].split()
+    first[0], second[0] = second[0], first[0]
+    saved["rows"][0]["acquired_indices"], saved["rows"][1]["acquired_indices"] = " ".join(first), " ".join(second)
+    saved["labelled"] = list(range(20)) + [int(i) for i in first] + [int(i) for i in second]
+
+
+@pytest.mark.parametrize("edit", [_edited_accuracy, _huge_joint_mi, _swapped_index])
+def test_a_checkpoint_edited_after_writing_is_refused_with_the_fix(tmp_path, edit):
+    # Issue 20 group 3: each of these resumed silently into a different final CSV.
+    path = saved_then_edited(tmp_path, edit, resign=False)
+    with pytest.raises(CheckpointError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "does not match its checksum" in message
+    assert f"delete it to start this run afresh: rm {path}" in message
+    # The same contents re-signed pass the checksum; the edits are internally consistent, so they would resume.
+    assert load(saved_then_edited(tmp_path, edit)) is not None
+
+
+def test_a_checkpoint_without_a_checksum_is_refused(tmp_path):
+    with pytest.raises(CheckpointError, match="does not match its checksum"):
+        load(saved_then_edited(tmp_path, lambda saved: saved.pop("checksum"), resign=False))
+
+
+def test_the_thread_count_is_part_of_the_fingerprint(tmp_path):
+    # Issue 20 group 3: a CLI checkpoint made with 2 threads resumed in the 1-thread workflow job.
+    path = tmp_path / "run.checkpoint.json"
+    save_checkpoint(path, fingerprint(torch_threads=2), two_rounds_done())
+    assert json.loads(path.read_text())["fingerprint"]["torch_threads"] == 2
+    with pytest.warns(UserWarning, match="torch thread count differ"):
+        assert load(path, fingerprint(torch_threads=1)) is None
+    assert load(path, fingerprint(torch_threads=2)) is not None
+
+
+def test_run_fingerprint_reads_the_thread_count():
+    import torch
+
+    import sbadbal.engine.checkpoint
+
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = run_fingerprint(prepare_dataset("MNIST5K"), {"seed": 1}, [sbadbal.engine.checkpoint.__file__])
+        torch.set_num_threads(2)
+        two = run_fingerprint(prepare_dataset("MNIST5K"), {"seed": 1}, [sbadbal.engine.checkpoint.__file__])
+    finally:
+        torch.set_num_threads(previous)
+    assert (one.torch_threads, two.torch_threads) == (1, 2)
+
+
+def test_a_checkpoint_nested_deeply_is_discarded_in_one_line(tmp_path, caplog):
+    # Issue 20 group 4: a checkpoint nested 10**5 deep raised a RecursionError traceback.
+    path = tmp_path / "run.checkpoint.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with caplog.at_level(logging.WARNING), pytest.warns(UserWarning, match="nested too deeply"):
+        assert load(path) is None
+    assert "starting this run afresh" in caplog.text
