@@ -16,7 +16,7 @@ rule initial_round:
     resources:
         gpu=1,
         mem_mb=run_mem_mb,
-        runtime=run_runtime_minutes,
+        runtime=round_zero_runtime_minutes,
     params:
         round_zero=round_zero_spec,
     script:

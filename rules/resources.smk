@@ -13,6 +13,12 @@ def run_runtime_minutes(wildcards, attempt):
     return scheduling.run_runtime_minutes(experiment, wildcards.alg, int(wildcards.batch_size), pool) * attempt
 
 
+def round_zero_runtime_minutes(wildcards, attempt):
+    """One seed's round 0 (rule initial_round), from the same model."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return scheduling.round_zero_runtime_minutes(experiment, estimate.pool_size_of(SUITE, experiment)) * attempt
+
+
 def run_mem_mb(wildcards, input, attempt):
     prepared = Path(input.data)
     if not prepared.exists():

@@ -12,7 +12,7 @@ from typing import Any
 
 from sbadbal.data.records import dataset_spec
 from sbadbal.models.records import MODELS
-from sbadbal.ops.estimate import run_cost
+from sbadbal.ops.estimate import round_zero_cost, run_cost
 
 # Memory of one AL job: the interpreter with torch and CUDA's host libraries, the model's working set, the
 # prepared dataset (loaded, plus a transformed batch stream) and the pool's log-probabilities with the copies
@@ -38,6 +38,12 @@ def run_runtime_minutes(experiment: Any, name: str, batch_size: int, pool_size: 
     choice = experiment.choice(name)
     params = {**choice.record.defaults, **choice.params}
     seconds = run_cost(experiment, choice.algorithm, params, batch_size, pool_size).seconds
+    return int(max(MIN_RUNTIME_MINUTES, math.ceil(RUNTIME_MARGIN * seconds / 60)))
+
+
+def round_zero_runtime_minutes(experiment: Any, pool_size: int) -> int:
+    """Minutes one seed's round 0 (rule initial_round) asks for: the estimate's, with the runs' margin."""
+    seconds = round_zero_cost(experiment, pool_size).seconds
     return int(max(MIN_RUNTIME_MINUTES, math.ceil(RUNTIME_MARGIN * seconds / 60)))
 
 

@@ -95,3 +95,10 @@ def test_a_model_without_a_measured_cost_is_estimated_at_the_costliest():
     assert estimate.train_draw("my_new_cnn") is estimate.UNKNOWN_MODEL_DRAW
     assert estimate.run_cost(added, "BALD", {}, 10, 60_000).train_s == pytest.approx(
         estimate.run_cost(fmnist, "BALD", {}, 10, 60_000).train_s * (1 / 5_000) / (1.4 / 24_576))
+
+
+def test_the_slurm_runtime_of_round_zero_is_its_estimate_with_the_margin():
+    fmnist = SUITES["paper"].experiments["fmnist_mc"]
+    seconds = estimate.round_zero_cost(fmnist, 60_000).seconds
+    assert scheduling.round_zero_runtime_minutes(fmnist, 60_000) == max(
+        scheduling.MIN_RUNTIME_MINUTES, math.ceil(scheduling.RUNTIME_MARGIN * seconds / 60))
