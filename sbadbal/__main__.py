@@ -1,7 +1,5 @@
 """Command line: one AL run or one prepared dataset outside Snakemake, the library's catalogue, and recovery of the
-workflow after a crash. `python -m sbadbal --help` lists the commands with their purpose and examples; each
-command's own `--help` its options. tests/workflow/test_cli_examples.py runs every example below and every
-`python -m sbadbal` example of the README, as written.
+workflow after a crash. Each command's own --help gives its options.
 
 `run --experiment` reads a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
 path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML). The
