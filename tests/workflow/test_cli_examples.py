@@ -70,8 +70,9 @@ def finished_suite(tiny_run, tmp_path) -> Path:
 
 
 def run_example(command: str, workdir: Path, bin_dir: Path) -> subprocess.CompletedProcess:
-    """The command through a shell as written, with `python` this interpreter."""
-    env = snakemake_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"})
+    """The command through a shell as written, with `python` this interpreter; one torch thread, as the workflow
+    tests run, since two threads on a machine whose cores are busy cost several times more (README)."""
+    env = snakemake_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "OMP_NUM_THREADS": "1"})
     return subprocess.run(["bash", "-c", command], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
 
 
