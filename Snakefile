@@ -4,6 +4,8 @@
 #   snakemake --report report.html             figures, tables and captions in one HTML file
 from snakemake.utils import min_version
 
+from sbadbal.ops.summary import failure_summary, success_summary
+
 min_version("9.0")
 
 
@@ -26,3 +28,13 @@ rule all:
     default_target: True
     input:
         final_targets(),
+
+
+# The end of a suite (sbadbal/ops/summary.py): the claims' verdicts, the headline accuracies and the report's command;
+# after a failure, each failed job with its log's last line and the command that recovers.
+onsuccess:
+    print(success_summary(final_targets(), SUITE_NAME, sys.argv), file=sys.stderr)
+
+
+onerror:
+    print(failure_summary(log, SUITE_NAME, sys.argv), file=sys.stderr)

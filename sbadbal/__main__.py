@@ -1,16 +1,11 @@
-"""Command line: one AL run or one prepared dataset, outside Snakemake.
+"""Command line: one AL run or one prepared dataset outside Snakemake, the library's catalogue, and recovery of the
+workflow after a crash. Each command's own --help gives its options.
 
-  python -m sbadbal prepare MNIST5K --out results/data/MNIST5K.pt
-  python -m sbadbal run --experiment config.yaml --key suites.default.experiments.mnist5k_mc \\
-      --prepared results/data/MNIST5K.pt --algorithm BALD --batch-size 10 --seed 42 --csv out/BALD.csv
-  python -m sbadbal run --set dataset=MNIST5K --set model=mnist_cnn --set initial_size=20 --set budget=40 \\
-      --set training.iterations=256 --algorithm Random --batch-size 10 --seed 1 --csv out/rand.csv
-
-`--experiment` is a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
+`run --experiment` reads a YAML or JSON file holding one experiment mapping (or a bigger file and `--key` the dotted
 path to one); `--set KEY=VALUE` adds or overrides keys (dotted for nested ones; values parsed as YAML). The
-experiment is checked by the workflow's configuration model (sbadbal/config/) and the run is the same RunSpec
-the workflow runs: a key `suites.<suite>.experiments.<name>` of config.yaml brings the suite's dataset settings
-and the file's variants. Without `--prepared`, the dataset is prepared in memory (`--data-dir`, `--download`).
+experiment is checked by the workflow's configuration model (sbadbal/config/) and the run is the same RunSpec the
+workflow runs: a key `suites.<suite>.experiments.<name>` of config.yaml brings the suite's dataset settings and the
+file's variants. Without `--prepared`, the dataset is prepared in memory (`--data-dir`, `--download`).
 """
 
 from __future__ import annotations
@@ -20,6 +15,25 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+# Shown by `--help`; tests/workflow/test_cli_examples.py runs each, in order, in a finished tiny-suite folder.
+EXAMPLES = """examples:
+  python -m sbadbal list
+  python -m sbadbal prepare MNIST5K --out results/data/MNIST5K.pt
+  # quick: one BALD run on MNIST5K, 20 -> 60 labels; about 15 s on 2 cores, about 75 % test accuracy
+  python -m sbadbal run --set dataset=MNIST5K --set model=mnist_cnn --set initial_size=20 --set budget=60 \\
+      --set batch_sizes=[20] --set algorithms=[BALD] --set seeds=[1] --set pool_subset=500 \\
+      --set uncertainty.k_acquisition=20 --set uncertainty.k_test=10 \\
+      --set training='{iterations: 12288, lr: 0.002, lr_schedule: cosine}' --csv out/quick.csv
+  # one run of a suite's experiment, with the suite's dataset settings, on the prepared file
+  python -m sbadbal run --experiment config.yaml --key suites.tiny.experiments.tiny_mc \\
+      --prepared results/data/MNIST5K.pt --algorithm LBB --seed 2 --csv out/LBB.csv
+  # what a suite will cost: fits, scorings, acquisitions, GPU and CPU hours per experiment
+  python -m sbadbal estimate --config suite=paper
+  # after a crash or a kill: remove the stale lock, then rerun (the suite's own --config options)
+  python -m sbadbal recover --cores 2
+  python -m sbadbal unlock
+"""
 
 
 def _parse_yaml_value(text: str) -> Any:
@@ -105,6 +119,9 @@ def _run(args: argparse.Namespace) -> int:
     from sbadbal.engine.loop import run_to_files
 
     experiment, suite, data_root = load_experiment(args.experiment, args.key, _pairs(args.set, "--set"))
+    if args.batch_size is not None and args.batch_size not in experiment.batch_sizes:
+        raise ValueError(f"--batch-size {args.batch_size}: the experiment lists batch_sizes {experiment.batch_sizes}; "
+                         "give one of them, or list it (in the file, or --set batch_sizes=[...])")
     spec = experiment.run(
         _pick(args.algorithm, experiment.algorithm_names, "algorithms", "--algorithm"),
         int(_pick(args.batch_size, experiment.batch_sizes, "batch_sizes", "--batch-size")),
@@ -173,6 +190,8 @@ def _prepare(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from sbadbal.ops.catalog import DEFAULT_CONFIG, print_catalog
 
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"list --config {args.config}: no such file; give the workflow's config.yaml")
     print_catalog(args.config or DEFAULT_CONFIG, data_dir=args.data_dir)
     return 0
 
@@ -194,62 +213,137 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sbadbal", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _recover(args: argparse.Namespace) -> int:
+    """Unlock if stale, then run Snakemake with the forwarded options (sbadbal/ops/recovery.py)."""
+    from sbadbal.ops.recovery import main as recovery
+    from sbadbal.ops.snakemake_args import snakemake_arguments
 
-    run = commands.add_parser("run", help="one active-learning run -> CSV + JSON sidecar")
+    return recovery(["recover", *snakemake_arguments(args, args.targets, args.verbatim)])
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    from sbadbal.ops.recovery import main as recovery
+
+    return recovery(["unlock", *(["--directory", args.directory] if args.directory else [])])
+
+
+def _add_run(commands: Any) -> None:
+    run = commands.add_parser("run", help="one active-learning run outside Snakemake -> a run CSV and its JSON sidecar",
+                              description=__doc__.split("\n\n", 1)[1], epilog=EXAMPLES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--experiment", help="YAML/JSON file with the experiment mapping")
     run.add_argument("--key", help="dotted path to the experiment inside --experiment")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="add/override an experiment key")
     run.add_argument("--prepared", help="a prepared dataset file (python -m sbadbal prepare)")
     run.add_argument("--data-dir", help="raw data folder when preparing in memory")
     run.add_argument("--download", action="store_true", help="fetch missing raw files first when preparing in memory")
-    run.add_argument("--algorithm")
-    run.add_argument("--batch-size", type=int)
-    run.add_argument("--seed", type=int)
+    run.add_argument("--algorithm", help="an algorithm, alias or variant (default: the experiment's only one)")
+    run.add_argument("--batch-size", type=int, help="one of the experiment's batch_sizes (default: its only one)")
+    run.add_argument("--seed", type=int, help="the run's seed (default: the experiment's only one)")
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="an acquisition parameter")
     run.add_argument("--csv", required=True, help="output CSV (written atomically)")
     run.add_argument("--sidecar", help="output JSON sidecar (default: the CSV path with .json)")
     run.add_argument("--checkpoint", help="checkpoint file (default: <csv>.checkpoint.json)")
-    run.add_argument("--device", default="auto")
+    run.add_argument("--device", default="auto", help="auto (a GPU when visible), cpu, cuda or cuda:N")
     run.add_argument("--quiet", action="store_true", help="no per-round lines on stderr")
     run.set_defaults(handler=_run)
 
-    prepare = commands.add_parser("prepare", help="prepare one dataset into one file")
-    prepare.add_argument("name")
-    prepare.add_argument("--out", required=True)
-    prepare.add_argument("--data-dir")
+
+def _add_prepare(commands: Any) -> None:
+    prepare = commands.add_parser("prepare", help="prepare one dataset into one file, as the workflow prepares it")
+    prepare.add_argument("name", help="a dataset name (python -m sbadbal list)")
+    prepare.add_argument("--out", required=True, help="the prepared file (.pt, written atomically)")
+    prepare.add_argument("--data-dir", help="raw data folder (default: $SBADBAL_DATA_DIR or ./data)")
     prepare.add_argument("--download", action="store_true", help="fetch missing raw files into --data-dir first")
-    prepare.add_argument("--repeats", type=int)
-    prepare.add_argument("--noise-std", type=float)
+    prepare.add_argument("--repeats", type=int, help="copies of each pool point (repeated datasets)")
+    prepare.add_argument("--noise-std", type=float, help="Gaussian noise on the copies")
     prepare.add_argument("--noise-seed", type=int, default=0)
     prepare.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a source option")
     prepare.set_defaults(handler=_prepare)
 
-    listing = commands.add_parser("list", help="algorithms, datasets (offline here?), models and suites")
+
+def _add_list(commands: Any) -> None:
+    listing = commands.add_parser("list", help="the catalogue: algorithms, datasets (offline here?), models, suites")
     listing.add_argument("--config", help="the workflow's config.yaml (default: the checkout's)")
     listing.add_argument("--data-dir", help="raw data folder to look in (default: $SBADBAL_DATA_DIR or ./data)")
     listing.set_defaults(handler=_list)
 
-    estimate = commands.add_parser("estimate", help="a suite's model fits, scorings, acquisitions, GPU and CPU hours")
+
+def _add_estimate(commands: Any) -> None:
+    estimate = commands.add_parser("estimate", help="what a suite costs: model fits, scorings, acquisitions, GPU and "
+                                   "CPU hours, from measured per-unit costs")
     estimate.add_argument("--configfile", help="the workflow's config.yaml (default: the checkout's)")
     estimate.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE",
                           help="override top-level keys, as snakemake's --config (suite=paper)")
     estimate.set_defaults(handler=_estimate)
+
+
+def _add_recover(commands: Any) -> None:
+    from sbadbal.ops.snakemake_args import add_recover_options
+
+    recover = commands.add_parser(
+        "recover", help="after a crash or a kill: remove a stale Snakemake lock, then rerun the workflow",
+        description="Remove the Snakemake lock a killed run left (refused, exit 3, while a Snakemake process\n"
+        "works in the folder), then run snakemake with the options below. Give the same --config options\n"
+        "as the run had. Other Snakemake options go after `--` and are forwarded as written.",
+        epilog="examples:\n  python -m sbadbal recover --cores 2 --config suite=tiny\n"
+        "  python -m sbadbal recover --cores 2 -- --latency-wait 60",
+        formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
+    )
+    recover.add_argument("targets", nargs="*", help="files to make (default: the suite's)")
+    add_recover_options(recover)
+    recover.set_defaults(handler=_recover, verbatim=[])
+
+
+def _add_unlock(commands: Any) -> None:
+    unlock = commands.add_parser(
+        "unlock", help="only remove a stale Snakemake lock (refused while a run is live); runs nothing",
+        description="Remove the Snakemake lock a killed run left in the folder, and nothing else; refused (exit 3) "
+        "while a Snakemake process works there.", allow_abbrev=False,
+    )
+    unlock.add_argument("--directory", "-d", help="the workflow's working folder (default: here)")
+    unlock.set_defaults(handler=_unlock)
+
+
+# One builder per command, in the order `--help` lists them.
+COMMANDS = (_add_run, _add_prepare, _add_list, _add_estimate, _add_recover, _add_unlock)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake in one line (argparse prints the whole usage first), exit code 2 as argparse's."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sbadbal", description=__doc__.split("\n\n", 1)[0],
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     title="commands (python -m sbadbal COMMAND --help for each one's options)")
+    for add in COMMANDS:
+        add(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] in (["recover"], ["unlock"]):  # before argparse: snakemake's own options pass through untouched
-        from sbadbal.ops.recovery import main as recover
-
-        return recover(argv)
+    from sbadbal.ops.snakemake_args import split_verbatim
     from sbadbal.runs.writers import WriteError  # a full disk, a run another process writes: one line
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    (commands,) = (action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    command = commands.choices.get(argv[0]) if argv else None
+    if command is None:  # --help, no command or an unknown one: the top-level parser says which
+        args = parser.parse_args(argv)
+    elif argv[0] == "recover":
+        # After `--`, Snakemake's own options, forwarded as written; targets may sit between options
+        # (`recover --cores 1 results/x.pt --config suite=tiny`), as for snakemake.
+        own, verbatim = split_verbatim(argv[1:])
+        args = command.parse_intermixed_args(own)
+        args.verbatim = verbatim
+    else:
+        args = command.parse_args(argv[1:])
     try:
         return args.handler(args)
     except (ValueError, FileNotFoundError, WriteError) as error:

@@ -56,10 +56,8 @@ import pandas as pd
 from scipy import stats
 
 from sbadbal.analysis.markdown import frame_table
+from sbadbal.analysis.verdicts import REPORTED, claim_verdict
 from sbadbal.config.claims import ClaimRules
-
-VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
-REPORTED = "reported"
 NEVER = "never"
 BENCHMARK = "benchmark"  # the experiment column of the timing benchmark's rows (and its key in `reasons`)
 
@@ -582,22 +580,12 @@ def claims_table(
 
 
 def claim_verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """One verdict per claim from its decided rows (context rows, rule `reported`, do not count): not run if any
-    row did not run (a claim is never decided on the rows that did), else not reproduced if any row is (Holm,
-    claims_table), reproduced if every row is, inconclusive otherwise; `rows` counts the rows' verdicts."""
+    """One verdict per claim from its decided rows (sbadbal.analysis.verdicts.claim_verdict: context rows, rule
+    `reported`, do not count; not run if any row did not run, else not reproduced if any row is (Holm,
+    claims_table), reproduced if every row is, inconclusive otherwise); `rows` counts the rows' verdicts."""
     rows = []
     for claim, per_claim in table.groupby("claim", sort=False):
-        verdicts = [v for v, rule in zip(per_claim["verdict"], per_claim["rule"].astype(str))
-                    if not rule.startswith(REPORTED)]
-        if not verdicts or "not run" in verdicts:
-            overall = "not run"
-        elif "not reproduced" in verdicts:
-            overall = "not reproduced"
-        elif all(v == "reproduced" for v in verdicts):
-            overall = "reproduced"
-        else:
-            overall = "inconclusive"
-        counts = ", ".join(f"{sum(v == name for v in verdicts)} {name}" for name in VERDICTS if name in verdicts)
+        overall, counts = claim_verdict(zip(per_claim["verdict"], per_claim["rule"].astype(str)))
         rows.append({"claim": claim, "verdict": overall, "rows": counts})
     return pd.DataFrame(rows, columns=["claim", "verdict", "rows"])
 

@@ -71,24 +71,48 @@ def _model_at(root: type, loc: tuple) -> Any:
     return current
 
 
+def _dotted(path: str, loc: tuple) -> str:
+    where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    return f"{path}.{where}" if path and where else path or where
+
+
+def _missing_key(root: type, loc: tuple) -> str:
+    """`key:` with its description, as the fix of a missing key."""
+    field_info = None
+    parent = _model_at(root, loc[:-1])
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        field_info = parent.model_fields.get(loc[-1])
+    hint = f" ({field_info.description})" if field_info is not None and field_info.description else ""
+    return f"{loc[-1]}:{hint}"
+
+
+def _all_missing(errors: list[dict], root: type, path: str, source: str) -> ConfigError:
+    """Every missing key of one mapping in one line, so that a user learns them all at once."""
+    locs = [tuple(e["loc"]) for e in errors if e["type"] == "missing"]
+    parent = locs[0][:-1]
+    if all(loc[:-1] == parent for loc in locs):
+        return ConfigError(_dotted(path, parent), "required keys are missing; add "
+                           + "; ".join(_missing_key(root, loc) for loc in locs), source)
+    return ConfigError(path, "required keys are missing; add "
+                       + "; ".join(f"{_dotted('', loc)} ({_missing_key(root, loc)})" for loc in locs), source)
+
+
 def first_error(error: ValidationError, root: type, path: str, source: str) -> ConfigError:
-    """The first pydantic error as a ConfigError: key path in dots, the expectation in words, the value given."""
-    first = error.errors(include_url=False)[0]
+    """The first pydantic error as a ConfigError: key path in dots, the expectation in words, the value given. When
+    the first is a missing key, every missing key of the same validation, in one line."""
+    errors = error.errors(include_url=False)
+    first = errors[0]
     loc = tuple(first["loc"])
     kind, value, ctx = first["type"], first.get("input"), first.get("ctx") or {}
-    where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-    where = f"{path}.{where}" if path and where else path or where
+    if kind == "missing" and sum(e["type"] == "missing" for e in errors) > 1:
+        return _all_missing(errors, root, path, source)
+    where = _dotted(path, loc)
     if kind == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
         valid = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
         message = f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), valid)} Valid keys: {', '.join(valid)}"
     elif kind == "missing":
-        field_info = None
-        parent = _model_at(root, loc[:-1])
-        if isinstance(parent, type) and issubclass(parent, BaseModel):
-            field_info = parent.model_fields.get(loc[-1])
-        hint = f" ({field_info.description})" if field_info is not None and field_info.description else ""
-        message = f"required key is missing; add {loc[-1]}:{hint}"
+        message = f"required key is missing; add {_missing_key(root, loc)}"
     elif kind == "literal_error":
         valid = [v.strip().strip("'") for v in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
         message = f"expected one of {', '.join(valid)}, got {value!r}{did_you_mean(value, valid)}"

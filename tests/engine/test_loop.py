@@ -298,7 +298,7 @@ def test_cli_runs_an_experiment_of_config_yaml_with_its_algorithm_params(tmp_pat
 
     config = Path(__file__).resolve().parents[2] / "config.yaml"
     csv = tmp_path / "bb.csv"
-    small = ["--set", "budget=30", "--set", "training.iterations=64", "--set", "pool_subset=40",
+    small = ["--set", "budget=30", "--set", "batch_sizes=[10]", "--set", "training.iterations=64", "--set", "pool_subset=40",
              "--set", "uncertainty.k_acquisition=3"]
     assert main(["run", "--experiment", str(config), "--key", "suites.default.experiments.rmnist5k_mc", *small,
                  "--algorithm", "BB", "--batch-size", "10", "--seed", "1", "--csv", str(csv), "--device", "cpu",
