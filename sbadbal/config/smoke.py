@@ -29,6 +29,8 @@ shrunk  seeds: the first `seeds`;
         code_chunk_size (LBB-code's pool chunks): at most `code_chunk_size`, so that the pool spans several chunks;
         benchmarks: batch sizes by the batch rule, pool sizes in proportion with the largest at most
           `bench_pool_size` (each above the smallest batch size), one repeat.
+`SmokeScale.algorithms` (off by default) keeps only some algorithms, for a cheaper run on the same experiment-level
+code paths: the default test run uses it, the full twin runs as a slow test.
 
 `smoke_data_points` says how many base training points each dataset of a smoke suite needs, for a test that writes
 small files in the sources' real formats. Torch-free, like the rest of the configuration model.
@@ -54,7 +56,7 @@ class SmokeScale:
     """The bounds of the smoke rule (see the module's docstring for what each one shrinks)."""
 
     seeds: int = 1
-    initial_size: int = 8
+    initial_size: int = 4
     batch_size: int = 4
     acquisitions: int = 1
     validation_size: int = 4
@@ -64,6 +66,10 @@ class SmokeScale:
     scoring_batch_size: int = 16
     code_chunk_size: int = 16
     bench_pool_size: int = 48
+    # None: every algorithm, as the rule says. A tuple of registry names: only the listed algorithms whose base is one
+    # of them (an entry keeps its first algorithm at least), for a cheaper run that takes the same experiment-level
+    # code paths; the acquisition functions themselves are then proven by the full twin and their own tests.
+    algorithms: tuple[str, ...] | None = None
 
 
 def smoke_batch_sizes(batch_sizes: list[int], cap: int) -> list[int]:
@@ -112,8 +118,24 @@ def smoke_algorithm_params(owner: Experiment | Benchmark, smallest_batch: int, s
     return params
 
 
+def kept_algorithms(owner: Experiment | Benchmark, scale: SmokeScale) -> list[str]:
+    """The owner's `algorithms` entries the scale keeps (all of them unless `scale.algorithms` names some)."""
+    if scale.algorithms is None:
+        return list(owner.algorithms)
+    bases = {name: choice.algorithm for name, choice in owner._choices.items()}
+    listed = list(owner._choices)
+    kept = [entry for entry, name in zip(owner.algorithms, listed) if bases[name] in scale.algorithms]
+    return kept or list(owner.algorithms[:1])
+
+
+def _only_kept(params: dict[str, dict[str, Any]], owner: Experiment | Benchmark, kept: list[str]) -> dict:
+    names = {name for entry, name in zip(owner.algorithms, owner._choices) if entry in kept}
+    return {key: value for key, value in params.items() if key in names}
+
+
 def smoke_experiment(raw: Mapping[str, Any], experiment: Experiment, scale: SmokeScale) -> dict[str, Any]:
     scaled = copy.deepcopy(dict(raw))
+    kept = kept_algorithms(experiment, scale)
     batch_sizes = smoke_batch_sizes(experiment.batch_sizes, scale.batch_size)
     initial_size = min(experiment.initial_size, scale.initial_size)
     uncertainty = smoke_uncertainty(experiment, scale)
@@ -125,13 +147,15 @@ def smoke_experiment(raw: Mapping[str, Any], experiment: Experiment, scale: Smok
         training=smoke_training(experiment.training, scale),
         uncertainty=uncertainty,
         scoring_batch_size=min(experiment.scoring_batch_size, scale.scoring_batch_size),
+        algorithms=kept,
     )
     if experiment.pool_subset is not None:
         scaled["pool_subset"] = max(min(experiment.pool_subset, scale.pool_subset), max(batch_sizes))
     params = smoke_algorithm_params(experiment, min(batch_sizes), posterior_samples(uncertainty),
                                     DATASET_SPECS[experiment.dataset].num_classes, scale)
-    if params:
-        scaled["algorithm_params"] = params
+    scaled.pop("algorithm_params", None)
+    if _only_kept(params, experiment, kept):
+        scaled["algorithm_params"] = _only_kept(params, experiment, kept)
     return scaled
 
 
@@ -143,11 +167,13 @@ def smoke_benchmark(raw: Mapping[str, Any], bench: Benchmark, experiment: Mappin
     largest = max(bench.pool_sizes)
     cap = min(largest, scale.bench_pool_size)
     pool_sizes = sorted({max(math.ceil(p * cap / largest), min(batch_sizes) + 1) for p in bench.pool_sizes})
-    scaled.update(batch_sizes=batch_sizes, pool_sizes=pool_sizes, repeats=1)
+    kept = kept_algorithms(bench, scale)
+    scaled.update(batch_sizes=batch_sizes, pool_sizes=pool_sizes, repeats=1, algorithms=kept)
     params = smoke_algorithm_params(bench, min(batch_sizes), posterior_samples(experiment["uncertainty"]),
                                     DATASET_SPECS[dataset].num_classes, scale)
-    if params:
-        scaled["algorithm_params"] = params
+    scaled.pop("algorithm_params", None)
+    if _only_kept(params, bench, kept):
+        scaled["algorithm_params"] = _only_kept(params, bench, kept)
     return scaled
 
 

@@ -108,7 +108,7 @@ def test_pure_and_a_new_experiment_is_covered_without_an_edit():
     assert raw == snapshot and RAW == before  # the input is not touched
     twin = load_config(scaled).selected_suite()
     experiment = twin.experiments["rcifar100_new"]
-    assert (experiment.batch_sizes, experiment.budget, experiment.uncertainty.members) == ([4], 12, 3)
+    assert (experiment.batch_sizes, experiment.budget, experiment.uncertainty.members) == ([4], 4 + 4, 3)
     # the alias key is the one the rule caps, not a second entry beside it
     assert set(scaled["suites"]["paper_smoke"]["experiments"]["rcifar100_new"]["algorithm_params"]) == {"BatchBALD"}
     assert experiment.choice("BatchBALD").params["num_samples"] == 100**2
@@ -126,9 +126,9 @@ def test_data_points_by_hand_on_the_paper_twin():
     _, twin = smoke("paper")
     points = smoke_data_points(twin)
     assert set(points) == {e.dataset for e in twin.experiments.values()}
-    assert points["MNIST"] == 8 + 48  # the benchmark scores the pool left after the initial set: its largest size
-    assert points["FMNIST"] == 12 + 4  # budget plus one batch to choose from
-    assert points["RCIFAR10"] == 10  # (16 + 4 validation + 8) / 4 copies = 7, but every class at least once
+    assert points["MNIST"] == 4 + 48  # the benchmark scores the pool left after the initial set: its largest size
+    assert points["FMNIST"] == 8 + 4  # budget (4 + 4) plus one batch to choose from
+    assert points["RCIFAR10"] == 10  # (12 + 4 validation + 8) / 4 copies = 6, but every class at least once
     assert points["CIFAR100"] == 100 and points["EMNIST"] == 47
 
 
@@ -139,3 +139,17 @@ def test_unknown_suite_and_bad_input_are_config_errors():
     broken["suites"]["paper"]["experiments"]["fmnist_mc"]["budget"] = "forty"
     with pytest.raises(ConfigError, match="fmnist_mc.budget"):
         smoke_config(broken, "paper")
+
+
+def test_an_algorithm_filter_keeps_variants_of_kept_bases_and_one_algorithm_at_least():
+    scale = SmokeScale(algorithms=("BALD", "BatchBALD", "LBB"))
+    _, twin = smoke("paper", scale=scale)
+    assert twin.experiments["fmnist_mc"].algorithms == ["BALD", "BatchBALD", "LBB", "LBB-w2"]
+    assert twin.experiments["rcifar10_ens"].algorithms == ["BALD", "LBB"]
+    assert twin.experiments["emnist_ens"].choice("BatchBALD").params["num_samples"] == 47**2
+    assert set(twin.experiments["fmnist_mc"].algorithm_params) == {"BatchBALD"}  # LBB-code's cap went with it
+    assert twin.benchmarks["mnist_timing"].algorithms == ["BALD", "BatchBALD", "LBB"]
+    _, only_random = smoke("paper", scale=SmokeScale(algorithms=("Random",)))
+    assert only_random.experiments["rcifar10_ens"].algorithms == ["Random"]
+    _, none_kept = smoke("tiny", scale=SmokeScale(algorithms=("Random",)))
+    assert none_kept.experiments["tiny_mc"].algorithms == ["BALD"]  # the first, when none is kept
