@@ -9,6 +9,8 @@ K x (N*C) matrix, P[m,(n,c)] = (1/K) sum_k J[m,k] p[n,k,c] is J @ probs_K_NC for
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from ..ops.progress import progress_bar
@@ -16,6 +18,19 @@ from .candidate import CandidateBatch
 from .joint import JointEntropy, probs_K_NC, uses_sampled_regime
 from .scores import point_uncertainty
 from .validation import require_generator
+
+logger = logging.getLogger(__name__)
+
+
+def joint_phases(sampled_by_pick: list[bool], num_samples: int) -> str:
+    """In words, which greedy picks scored their candidates on the exact joint of the labels chosen before them and
+    which on the importance-sampled one, from what the joint entropy reported at each pick."""
+    sampled = [i + 1 for i, flag in enumerate(sampled_by_pick) if flag]
+    if not sampled:
+        return f"all {len(sampled_by_pick)} pick(s) on the exact joint"
+    exact = f"picks 1-{sampled[0] - 1} on the exact joint, " if sampled[0] > 1 else ""
+    return f"{exact}picks {sampled[0]}-{sampled[-1]} on {num_samples} importance-sampled configurations"
+
 
 def get_batchbald_batch(
     log_probs_N_K_C: torch.Tensor,
@@ -45,9 +60,11 @@ def get_batchbald_batch(
     indices: list[int] = []
     scores: list[float] = []
     selected_conditional_entropy = 0.0
+    sampled_by_pick: list[bool] = []
     for step in progress_bar(range(batch_size), total=batch_size, desc="BatchBALD", enabled=progress):
         if step > 0:
             joint.add(log_probs_N_K_C[indices], probs.view(K, N, C)[:, indices[-1]])
+        sampled_by_pick.append(joint.is_sampled)
         scores_N = joint.entropies(probs, chunk_size)
         scores_N -= conditional_entropies_N + selected_conditional_entropy
         scores_N[selected_mask_N] = -torch.inf
@@ -57,4 +74,6 @@ def get_batchbald_batch(
         scores.append(float(scores_N[index]))
         selected_mask_N[index] = True
         selected_conditional_entropy += float(conditional_entropies_N[index])
+    # Which phase a batch reached is what small tests are least likely to exercise; the run's log says it.
+    logger.info("BatchBALD: %s (C = %d, K = %d)", joint_phases(sampled_by_pick, num_samples), C, K)
     return CandidateBatch(indices=indices, scores=scores)

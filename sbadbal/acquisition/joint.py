@@ -102,6 +102,11 @@ class JointEntropy:
         self._joint_M_K = torch.ones((1, like_N_K_C.shape[1]), dtype=like_N_K_C.dtype, device=like_N_K_C.device)
         self._weights_M: torch.Tensor | None = None
 
+    @property
+    def is_sampled(self) -> bool:
+        """Whether the current set S is importance-sampled (False: enumerated, or still empty)."""
+        return self._weights_M is not None
+
     def sampled(self, size: int) -> bool:
         """Whether a set of `size` points is importance-sampled rather than enumerated."""
         return self.num_classes ** size > self.num_samples

@@ -8,7 +8,9 @@ Every random draw comes from a generator derived from (seed, round, purpose) (sb
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +20,17 @@ from sbadbal.engine.devices import Stopwatch
 from sbadbal.engine.seeds import derive_seed, derived_generator
 from sbadbal.engine.spec import RunSpec
 from sbadbal.engine.state import RunState, pool_indices
-from sbadbal.engine.training import DivergenceError, check_finite_log_probs, check_finite_metrics, train_posterior
+from sbadbal.engine.training import (
+    DivergenceError,
+    TrainingReport,
+    check_finite_log_probs,
+    check_finite_metrics,
+    train_posterior,
+)
 from sbadbal.models.posterior import Posterior, accuracy_and_nll, build_posterior, predict_log_probs
 from sbadbal.runs.schema import DIAGNOSTIC_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 
 def run_label(spec: RunSpec) -> str:
@@ -28,8 +38,19 @@ def run_label(spec: RunSpec) -> str:
     return f"{spec.dataset} {spec.name}{batch} seed {spec.seed}"
 
 
+def fit_summary(spec: RunSpec, reports: Sequence[TrainingReport], validation_points: int) -> str:
+    """What a round's fit did, in words, from the networks' training reports (the run's log gets it every round)."""
+    text = f"fit {len(reports)} network(s) ({spec.uncertainty.method}) by {spec.training.name}"
+    if spec.training.name == "iterations":
+        return text + f": {' '.join(str(r.steps) for r in reports)} step(s) of {spec.training.batch_size}"
+    rates = ", ".join(f"{lr:g}" for lr in reports[0].learning_rates)
+    text += f": {reports[0].epochs} epoch(s) at lr {rates}; validation on {validation_points} point(s)"
+    best = [str(r.best_epoch) for r in reports if r.best_epoch is not None]
+    return text + (f", best epochs {' '.join(best)}" if best else "")
+
+
 def fit_posterior(prepared: Any, spec: RunSpec, state: RunState, round_index: int, device: torch.device) -> Posterior:
-    """Fresh networks of the spec's model, trained on the labelled points of `state`."""
+    """Fresh networks of the spec's model, trained on the labelled points of `state`; the log says what they did."""
     posterior = build_posterior(
         spec.architecture,
         method=spec.uncertainty.method,
@@ -38,13 +59,14 @@ def fit_posterior(prepared: Any, spec: RunSpec, state: RunState, round_index: in
         members=spec.uncertainty.members,
         seeds=[derive_seed(spec.seed, round_index, f"init/{t}") for t in range(spec.num_networks)],
     )
-    train_posterior(
+    reports = train_posterior(
         posterior, prepared, state.labelled, spec.training,
         seeds=[derive_seed(spec.seed, round_index, f"train/{t}") for t in range(spec.num_networks)],
         device=device, validation_indices=state.validation or None,
         validation_samples=spec.uncertainty.k_test if spec.uncertainty.method == "mc_dropout" else 1,
         scoring_batch_size=spec.scoring_batch_size,
     )
+    logger.info("round %d: %s", round_index, fit_summary(spec, reports, len(state.validation)))
     return posterior
 
 
@@ -119,4 +141,6 @@ def fit_and_score(prepared: Any, spec: RunSpec, state: RunState, round_index: in
     check_finite_log_probs(log_probs_P_K_C, what=f"pool log-probabilities of {run_label(spec)}, round {round_index}",
                            lr=spec.learning_rate)
     row["score_seconds"] = scoring_clock.seconds
+    logger.info("round %d: scored %d pool point(s): log_probs_P_K_C %s", round_index, len(pool_P),
+                list(log_probs_P_K_C.shape))
     return ScoredRound(row, pool_P, log_probs_P_K_C)

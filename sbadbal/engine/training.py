@@ -78,6 +78,7 @@ class TrainingReport:
     best_epoch: int | None = None
     best_validation_accuracy: float | None = None
     validation_accuracies: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)  # epochs protocol: the rate each epoch trained at
 
 
 def fixed_length_draws(num_labelled: int, num_draws: int, generator: torch.Generator) -> torch.Tensor:
@@ -237,6 +238,7 @@ def _train_epochs(
     watch = _DivergenceWatch(protocol.lr)
     best_state = None
     for epoch in range(protocol.epochs):
+        report.learning_rates.append(float(optimizer.param_groups[0]["lr"]))
         model.train()
         order = torch.randperm(len(indices_L), generator=generator)
         for start in range(0, len(order), protocol.batch_size):

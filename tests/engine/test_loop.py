@@ -410,3 +410,42 @@ def test_the_rows_carry_the_batch_diagnostics_and_the_sidecar_its_provenance(tmp
     sidecar = json.loads((tmp_path / "r.json").read_text())
     assert sidecar["torch_threads"] == torch.get_num_threads() and len(sidecar["prepared_sha256"]) == 64
     assert set(sidecar["code"]) >= {"version", "git_commit", "git_dirty"}
+
+
+def test_the_log_says_what_each_round_fitted_and_scored(caplog):
+    """The lines the paper smoke suite (tests/workflow/test_paper_smoke.py) reads its code paths from."""
+    data = blobs(num_train=120)
+    training = {"protocol": "epochs", "epochs": 3, "batch_size": 8, "lr": 0.05, "milestones": [1, 2], "gamma": 0.5,
+                "validation_size": 10}
+    spec = spec_of("BALD", training=training, pool_subset=None, uncertainty={"method": "ensemble", "members": 3},
+                   budget=14)
+    with caplog.at_level("INFO", logger="sbadbal.engine.round"):
+        run_active_learning(data, spec, device="cpu")
+    fits = [r.getMessage() for r in caplog.records if ": fit " in r.getMessage()]
+    assert len(fits) == 2  # 6 -> 14 labels in one batch of 8, then the final round
+    assert all(line.startswith(f"round {i}: fit 3 network(s) (ensemble) by epochs: 3 epoch(s) at lr 0.05, 0.025, "
+                               "0.0125; validation on 10 point(s), best epochs ") for i, line in enumerate(fits))
+    scored = [r.getMessage() for r in caplog.records if "scored" in r.getMessage()]
+    assert scored == [f"round 0: scored {120 - 6 - 10} pool point(s): log_probs_P_K_C [104, 3, 3]"]
+
+    caplog.clear()
+    with caplog.at_level("INFO", logger="sbadbal.engine.round"):
+        run_active_learning(data, spec_of("BALD", budget=14), device="cpu")
+    assert [r.getMessage() for r in caplog.records if ": fit " in r.getMessage()][0] == (
+        "round 0: fit 1 network(s) (mc_dropout) by iterations: 8 step(s) of 32")
+
+
+def test_batchbald_logs_which_picks_were_exact_and_which_sampled(caplog):
+    from sbadbal.acquisition.batchbald import get_batchbald_batch
+
+    log_probs = torch.randn(30, 8, 10, dtype=torch.float64).log_softmax(-1)
+    with caplog.at_level("INFO", logger="sbadbal.acquisition.batchbald"):
+        get_batchbald_batch(log_probs, 4, num_samples=100, generator=torch.Generator().manual_seed(0))
+        get_batchbald_batch(log_probs, 3, num_samples=100, generator=torch.Generator().manual_seed(0))
+        get_batchbald_batch(log_probs, 3, num_samples=8, generator=torch.Generator().manual_seed(0))
+    assert [r.getMessage() for r in caplog.records] == [
+        # pick 4 conditions on 3 labels: 10^3 > 100 configurations
+        "BatchBALD: picks 1-3 on the exact joint, picks 4-4 on 100 importance-sampled configurations (C = 10, K = 8)",
+        "BatchBALD: all 3 pick(s) on the exact joint (C = 10, K = 8)",
+        "BatchBALD: picks 1-1 on the exact joint, picks 2-3 on 8 importance-sampled configurations (C = 10, K = 8)",
+    ]
