@@ -303,6 +303,7 @@ def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
     assert jobs == Counter(
         retrieve_raw=8,  # one local retrieval per raw source (rules/retrieve.smk), before its preparation
         prepare_data=8,
+        initial_round=sum(len(e["seeds"]) for e in experiments.values()),  # round 0 once per seed
         run_al=runs,
         aggregate=8,
         plot_curves=9,
