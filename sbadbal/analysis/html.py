@@ -2,8 +2,9 @@
 
 The report shows an HTML file in the page and offers every other file (CSV, markdown) only as a download, so each
 table's markdown is rendered once more as a small standalone page. Only the markdown the pipeline writes is
-understood: paragraphs, pipe tables (the first row is the header), "- " lists and **bold**. Cells never wrap, so an
-interval "4.2 [1.1, 7.3]" stays on one line; the table scrolls sideways instead.
+understood: paragraphs, pipe tables (the first row is the header), "- " lists and **bold**. A cell with a number or
+an interval never wraps, so "4.2 [1.1, 7.3]" stays on one line; text cells wrap, and a table wider than the page
+scrolls sideways.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fo
        margin: 0.5rem; line-height: 1.4; }
 div.table { overflow-x: auto; margin: 0.4rem 0 1rem 0; }
 table { border-collapse: collapse; }
-th, td { white-space: nowrap; padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }
+th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
 th { border-bottom: 2px solid #888; font-weight: 600; background: #f5f5f5; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
+td.number, td.interval { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.number { text-align: right; }
 tbody tr:hover { background: #f0f6ff; }
 p, li { max-width: 60rem; }
 """
 
+# A bracketed pair or a ± in a cell: an interval, kept on one line.
+_INTERVAL = re.compile(r"\[[^\]]*,[^\]]*\]|±")
 _NUMBER = re.compile(r"^[-+−]?[\d,.]+(e[-+]?\d+)?( ± [\d,.]+(e[-+]?\d+)?)?( \[.*\])?$")
 
 
@@ -51,7 +55,7 @@ def _table(lines: list[str]) -> str:
     head = "".join(f"<th>{_inline(cell)}</th>" for cell in header)
 
     def cell(text: str) -> str:
-        kind = ' class="number"' if _NUMBER.match(text) else ""
+        kind = ' class="number"' if _NUMBER.match(text) else ' class="interval"' if _INTERVAL.search(text) else ""
         return f"<td{kind}>{_inline(text)}</td>"
 
     rows_html = "\n".join("<tr>" + "".join(cell(text) for text in row) + "</tr>" for row in body)

@@ -26,6 +26,8 @@ def test_tables_become_html_tables_with_headers_and_one_interval_per_cell():
     assert "<strong>reproduced</strong>" in body and "a &lt; b &amp; c" in body
     assert "|---|" not in body and "<p>Claims and verdicts</p>" in body
     assert body.count("<li>") == 2 and "<p>Not run:</p>" in body
+    assert '<td class="interval">[-11, 13] outside ±1</td>' in markdown_to_html("| a |\n|---|\n| [-11, 13] outside ±1 |")
+    assert "<td>tiny_mc, b = 10</td>" in markdown_to_html("| a |\n|---|\n| tiny_mc, b = 10 |")  # text wraps
 
 
 def test_a_page_keeps_cells_on_one_line_and_marks_its_body():
