@@ -82,7 +82,7 @@ VARIANT_SHADES: tuple[float, ...] = (0.45, -0.4, 0.7, -0.65)
 VARIANT_MARKERS: tuple[str, ...] = ("d", "*", "h", "p", "X", "<", ">", "8")
 # Colours for a variant none of whose shades is far enough from the figure's colours, and for names with no
 # registered base; tried in order.
-FALLBACK_COLOURS: tuple[str, ...] = ("#000000", "#bcbd22", "#17becf", "#a6761d", "#e6ab02", "#1b9e77", "#fb9a99",
+FALLBACK_COLOURS: tuple[str, ...] = ("#8c564b", "#000000", "#bcbd22", "#17becf", "#e6ab02", "#1b9e77", "#fb9a99",
                                      "#6a3d9a", "#b15928", "#999999", "#00429d", "#93003a")
 COLUMN_WIDTH_IN = 3.3
 COLUMN_MIN_FONT_SIZE = 8.0
@@ -560,7 +560,10 @@ def plot_acquisition_timing(
     # Random and friends can take ~0 s; a log axis needs a floor.
     floor = max(timings["median_seconds"][timings["median_seconds"] > 0].min() / 2, 1e-7)
     styles = algorithm_styles(timings["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
-    repeats = f", {int(timings['repeats'].max())} repeats" if "repeats" in timings else ""
+    most_repeats = int(timings["repeats"].max()) if "repeats" in timings else None
+    repeats = f", {most_repeats} repeat{'s' * (most_repeats != 1)}" if most_repeats is not None else ""
+    # One call per case has no spread to draw.
+    has_spread = has_spread and (most_repeats is None or most_repeats > 1)
     spread = "median, min-max bars" if has_spread else "median"
     layout = _layout(settings, 2, column, len(styles))
     with plt.rc_context(_rc(layout["font_size"])):
