@@ -10,7 +10,12 @@ rule plot_curves:
             caption="../report/accuracy_curves.rst",
             category="2. Accuracy",
             subcategory="{experiment}",
-            labels={"experiment": "{experiment}", "batch size": "{batch_size}", "width": "page"},
+            labels={
+                "experiment": "{experiment}",
+                "batch size": "{batch_size}",
+                "figure": "accuracy vs labels",
+                "width": "page",
+            },
         ),
         svg="results/{suite}/figures/{experiment}/accuracy_b{batch_size}.svg",
         column_pdf="results/{suite}/figures/{experiment}/accuracy_b{batch_size}_column.pdf",
@@ -19,7 +24,12 @@ rule plot_curves:
             caption="../report/accuracy_curves.rst",
             category="2. Accuracy",
             subcategory="{experiment}",
-            labels={"experiment": "{experiment}", "batch size": "{batch_size}", "width": "3.3 in column"},
+            labels={
+                "experiment": "{experiment}",
+                "batch size": "{batch_size}",
+                "figure": "accuracy vs labels",
+                "width": "3.3 in column",
+            },
         ),
     log:
         "logs/{suite}/plot_curves/{experiment}/b{batch_size}.log",
