@@ -117,7 +117,11 @@ def final_targets():
     for key, bench in BENCHMARKS.items():
         names = ["timings.csv", "timings.md", "timings.html", "timing.pdf", "timing.png", "timing.svg"]
         names += ["timing_column.pdf", "timing_column.png"]
-        names += ["reference_comparison.csv", "reference_comparison.md", "reference_comparison.html"] if bench.references else []
+        names += (
+            ["reference_comparison.csv", "reference_comparison.md", "reference_comparison.html"]
+            if bench.references
+            else []
+        )
         targets += expand("results/{suite}/bench/{bench}/{name}", suite=SUITE_NAME, bench=key, name=names)
     targets += expand("results/{suite}/tables/claims.{ext}", suite=SUITE_NAME, ext=["csv", "md", "html"])
     return targets
