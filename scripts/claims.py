@@ -15,7 +15,9 @@ from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E4
 
 settings = snakemake.params.claims
 try:
-    require_newer_than_sources(snakemake.input.runs, snakemake.input.sources)
+    # Each experiment's runs table against its own run files (results/<suite>/runs/<experiment>/...).
+    require_newer_than_sources({table: [source for source in snakemake.input.sources if f"/runs/{key}/" in source]
+                                for key, table in zip(settings["experiments"], snakemake.input.runs)})
 except StaleTableError as error:
     raise SystemExit(f"Error: {error}") from None
 runs = pd.concat(

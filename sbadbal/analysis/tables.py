@@ -175,15 +175,16 @@ class StaleTableError(ValueError):
     """A table is older than a file it was made from: it does not hold that file's current content."""
 
 
-def require_newer_than_sources(tables: list[str | os.PathLike], sources: list[str | os.PathLike]) -> None:
-    """Refuse tables older than any of their sources (a run file remade after its experiment's runs table).
+def require_newer_than_sources(sources_of: Mapping[str | os.PathLike, list[str | os.PathLike]]) -> None:
+    """Refuse a table older than any of its own sources (a run file remade after its experiment's runs table):
+    `sources_of` maps each table to the files it is made from.
 
     Snakemake remakes such a table before the job that reads it whenever it runs the whole DAG; this closes the ways
     round it (`--allowed-rules`, `--forcerun` of the reader alone, a script run by hand)."""
-    if not tables or not sources:
-        return
-    oldest = min(tables, key=lambda path: os.stat(path).st_mtime)
-    newest = max(sources, key=lambda path: os.stat(path).st_mtime)
-    if os.stat(newest).st_mtime > os.stat(oldest).st_mtime:
-        raise StaleTableError(f"{oldest} is older than {newest}, which it is made from: remake the tables first "
-                              f"(snakemake --cores N {oldest})")
+    for table, sources in sources_of.items():
+        if not sources:
+            continue
+        newest = max(sources, key=lambda path: os.stat(path).st_mtime)
+        if os.stat(newest).st_mtime > os.stat(table).st_mtime:
+            raise StaleTableError(f"{table} is older than {newest}, which it is made from: remake the tables first "
+                                  f"(snakemake --cores N {table})")
