@@ -29,9 +29,9 @@ rule bench_acquisition:
     output:
         table=report(
             "results/{suite}/bench/{bench}/timings.csv",
-            caption="../report/timings.rst",
+            caption="../report/download.rst",
             category="4. Acquisition time",
-            labels={"benchmark": "{bench}", "table": "timings"},
+            labels={"benchmark": "{bench}", "table": "timings (CSV)"},
         ),
         markdown="results/{suite}/bench/{bench}/timings.md",
     log:

@@ -11,6 +11,7 @@ from sbadbal.config import REFERENCE_PATH, ConfigError, check_config_files, load
 from sbadbal.data.layouts import RAW_LAYOUTS, raw_source, retrieve_command
 from sbadbal.data.records import DATASET_NAMES, SPECS as DATASET_SPECS, preparation_record
 from sbadbal.ops.codegraph import PACKAGE_ROOT, acquisition_code, code_inputs, run_code_inputs
+from sbadbal.ops.shown import shown_params  # short job parameters in the report; nothing reruns
 
 try:
     CONFIG_FILE = Path((workflow.overwrite_configfiles or ["config.yaml"])[-1])
@@ -117,34 +118,33 @@ def final_targets():
     for key, experiment in EXPERIMENTS.items():
         targets += experiment_run_csvs(SimpleNamespace(experiment=key))
         targets += experiment_run_sidecars(SimpleNamespace(experiment=key))
-        tables = [
-            "runs.csv",
-            "final_accuracy.csv",
-            "final_accuracy.md",
-            "acquisition_time.csv",
-            "batch_diagnostics.csv",
-            "batch_diagnostics.md",
-        ]
-        if experiment.references:
-            tables += ["reference_comparison.csv", "reference_comparison.md"]
+        # Each table as CSV, markdown and the HTML page the report shows (runs.csv: CSV only).
+        tables = ["runs.csv"]
+        for table in ["final_accuracy", "acquisition_time", "batch_diagnostics"] + (
+            ["reference_comparison"] if experiment.references else []
+        ):
+            tables += [f"{table}.csv", f"{table}.md", f"{table}.html"]
         targets += expand("results/{suite}/tables/{experiment}/{table}", suite=SUITE_NAME, experiment=key, table=tables)
-        targets += expand(
-            "results/{suite}/figures/{experiment}/{figure}_b{batch_size}.{ext}",
-            suite=SUITE_NAME,
-            experiment=key,
-            figure=["accuracy", "diagnostics"],
-            batch_size=experiment.batch_sizes,
-            ext=["pdf", "png", "svg"],
-        )
+        # Every figure at the page's width (pdf, png, svg) and at a 3.3 in column (pdf, png).
+        for name in ["accuracy", "accuracy_time", "diagnostics"]:
+            figure = f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}"
+            targets += expand(figure + ".{ext}", batch_size=experiment.batch_sizes, ext=["pdf", "png", "svg"])
+            targets += expand(figure + "_column.{ext}", batch_size=experiment.batch_sizes, ext=["pdf", "png"])
     for key, bench in BENCHMARKS.items():
-        names = ["timings.csv", "timings.md", "timing.pdf", "timing.png", "timing.svg"]
-        names += ["reference_comparison.csv", "reference_comparison.md"] if bench.references else []
+        names = ["timings.csv", "timings.md", "timings.html", "timing.pdf", "timing.png", "timing.svg"]
+        names += ["timing_column.pdf", "timing_column.png"]
+        names += (
+            ["reference_comparison.csv", "reference_comparison.md", "reference_comparison.html"]
+            if bench.references
+            else []
+        )
         targets += expand("results/{suite}/bench/{bench}/{name}", suite=SUITE_NAME, bench=key, name=names)
-    targets += expand("results/{suite}/tables/claims.{ext}", suite=SUITE_NAME, ext=["csv", "md"])
+    targets += expand("results/{suite}/tables/claims.{ext}", suite=SUITE_NAME, ext=["csv", "md", "html"])
     return targets
 
 
 # --- input functions and params: each rule sees only its own part of the configuration -------------------
+@shown_params
 def prepare_settings(wildcards):
     """The dataset's preparation settings, without data.root: where the raw files lie is no part of what is
     prepared (the prepared file carries its content's checksum), so pointing data.root at another folder reruns
@@ -158,6 +158,7 @@ config.setdefault("data", {})
 config["data"]["root"] = CONFIG.data.root
 
 
+@shown_params
 def dataset_record(wildcards):
     """The dataset's spec and its source's module and options (sbadbal/data/records.py)."""
     return preparation_record(wildcards.dataset)
@@ -171,6 +172,7 @@ def experiment_run(wildcards):
     return EXPERIMENTS[wildcards.experiment].run(wildcards.alg, wildcards.batch_size, wildcards.seed)
 
 
+@shown_params
 def run_spec(wildcards):
     """The run's full spec (settings, algorithm and model records, parameters, display name): a change of any of
     it reruns it."""
@@ -183,6 +185,7 @@ def round_zero_of(wildcards):
     return experiment.run(experiment.algorithm_names[0], experiment.batch_sizes[0], wildcards.seed).round_zero()
 
 
+@shown_params
 def round_zero_spec(wildcards):
     return round_zero_of(wildcards).to_config()
 
@@ -191,6 +194,7 @@ def prepared_data_of_experiment(wildcards):
     return prepared_data(EXPERIMENTS[wildcards.experiment].dataset)
 
 
+@shown_params
 def experiment_run_keys(wildcards):
     """(batch_size, algorithm display name, seed) of each file of experiment_run_csvs, in the same order."""
     return [
@@ -199,15 +203,18 @@ def experiment_run_keys(wildcards):
     ]
 
 
+@shown_params
 def bench_run(wildcards):
     return SUITE.benchmark_run(wildcards.bench).to_config()
 
 
+@shown_params
 def bench_model_settings(wildcards):
     bench = BENCHMARKS[wildcards.bench]
     return {"seed": bench.seed, "max_pool_size": max(bench.pool_sizes)}
 
 
+@shown_params
 def bench_timing_settings(wildcards):
     return BENCHMARKS[wildcards.bench].timing_settings()
 
@@ -216,27 +223,33 @@ def prepared_data_of_bench(wildcards):
     return prepared_data(EXPERIMENTS[BENCHMARKS[wildcards.bench].experiment].dataset)
 
 
+@shown_params
 def plot_settings(wildcards):
     return CONFIG.plots.model_dump()
 
 
+@shown_params
 def table_settings(wildcards):
     return CONFIG.tables.model_dump()
 
 
+@shown_params
 def aggregate_expectations(wildcards):
     """What every run file of the experiment must show: its first row at initial_size, its last at the budget."""
     experiment = EXPERIMENTS[wildcards.experiment]
     return {"initial_size": experiment.initial_size, "budget": experiment.budget}
 
 
+@shown_params
 def experiment_figure(wildcards):
     """Title, caption facts and styles of an experiment's figures; the published points it is compared with."""
     experiment = EXPERIMENTS[wildcards.experiment]
     k = experiment.uncertainty.k_acquisition if experiment.uncertainty.method == "mc_dropout" else None
     bases = {n: experiment.choice(n).algorithm for n in experiment.algorithm_names}
+    # The figure's title is the experiment's name; its description goes into the report's caption.
     return {
-        "title": experiment.description or wildcards.experiment,
+        "title": wildcards.experiment,
+        "description": experiment.description,
         "k": k,
         "bases": bases,
         "looks": looks(bases.values()),
@@ -244,10 +257,16 @@ def experiment_figure(wildcards):
     }
 
 
+@shown_params
 def bench_figure(wildcards):
     bench = BENCHMARKS[wildcards.bench]
     bases = bench.timing_settings()["bases"]
-    return {"title": bench.description or wildcards.bench, "bases": bases, "looks": looks(bases.values())}
+    return {
+        "title": wildcards.bench,
+        "description": bench.description,
+        "bases": bases,
+        "looks": looks(bases.values()),
+    }
 
 
 def reference_file(references):
@@ -264,10 +283,12 @@ def bench_references_file(wildcards):
     return reference_file(BENCHMARKS[wildcards.bench].references)
 
 
+@shown_params
 def experiment_references(wildcards):
     return list(EXPERIMENTS[wildcards.experiment].references)
 
 
+@shown_params
 def bench_references(wildcards):
     return list(BENCHMARKS[wildcards.bench].references)
 
@@ -282,6 +303,11 @@ CLAIMS_EXPERIMENTS = SUITE.claims_experiments(EXPERIMENTS)
 CLAIMS_BENCHMARK = SUITE.claims_benchmark(BENCHMARKS)
 
 
+def claims_run_csvs(wildcards):
+    return [path for key in CLAIMS_EXPERIMENTS for path in experiment_run_csvs(SimpleNamespace(experiment=key))]
+
+
+@shown_params
 def claims_settings(wildcards):
     """The runs tables and benchmark the claims read, the experiments they rest on, why any of those does not run
     here, and the decision rules."""

@@ -13,6 +13,7 @@ from sbadbal.analysis.tables import (  # noqa: E402
     final_accuracy_table,
     first_acquisition_time_table,
     markdown_accuracy_table,
+    markdown_acquisition_time_table,
     markdown_diagnostics_table,
     read_runs,
 )
@@ -30,7 +31,9 @@ diagnostics = batch_diagnostics_table(runs)
 write_csv_atomic(runs, snakemake.output.table)
 write_csv_atomic(final, snakemake.output.final)
 write_text_atomic(markdown_accuracy_table(final), snakemake.output.final_md)
-write_csv_atomic(first_acquisition_time_table(runs), snakemake.output.timing)
+timing = first_acquisition_time_table(runs)
+write_csv_atomic(timing, snakemake.output.timing)
+write_text_atomic(markdown_acquisition_time_table(timing), snakemake.output.timing_md)
 write_csv_atomic(diagnostics, snakemake.output.diagnostics)
 write_text_atomic(markdown_diagnostics_table(diagnostics), snakemake.output.diagnostics_md)
 logger.info("%d runs, %d rows aggregated", len(snakemake.input.runs), len(runs))

@@ -10,10 +10,16 @@ logger = log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 
 from sbadbal.analysis.claims import BENCHMARK, claim_verdicts, claims_table, markdown_claims  # noqa: E402
-from sbadbal.analysis.tables import read_runs_table  # noqa: E402
+from sbadbal.analysis.tables import StaleTableError, read_runs_table, require_newer_than_sources  # noqa: E402
 from sbadbal.runs.writers import write_csv_atomic, write_text_atomic  # noqa: E402
 
 settings = snakemake.params.claims
+try:
+    # Each experiment's runs table against its own run files (results/<suite>/runs/<experiment>/...).
+    require_newer_than_sources({table: [source for source in snakemake.input.sources if f"/runs/{key}/" in source]
+                                for key, table in zip(settings["experiments"], snakemake.input.runs)})
+except StaleTableError as error:
+    raise SystemExit(f"Error: {error}") from None
 runs = pd.concat(
     [read_runs_table(path).assign(experiment=key)
      for key, path in zip(settings["experiments"], snakemake.input.runs)],

@@ -1,5 +1,6 @@
 """The aggregated runs of one experiment -> accuracy vs labels and the paired difference to Random, for one batch size,
-with the original repository's published points where the experiment declares references (PDF, PNG, SVG)."""
+with the original repository's published points where the experiment declares references: at the page's width
+(PDF, PNG, SVG) and at a 3.3 in column (PDF, PNG)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -19,15 +20,18 @@ points = []
 if snakemake.input.references:
     references = load_references(snakemake.input.references[0])
     points = reference_points([references[key] for key in figure_settings["references"]], batch_size=batch_size)
-figure = plot_accuracy_curves(
-    runs[runs["batch_size"] == batch_size],
-    title=figure_settings["title"],
-    k=figure_settings["k"],
-    bases=figure_settings["bases"],
-    registered=figure_settings["looks"],
-    reference_points=points,
-    style=snakemake.params.plots,
-)
-outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
-save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
-logger.info("wrote %s (%d published points)", ", ".join(outputs), len(points))
+outputs = {False: (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg),
+           True: (snakemake.output.column_pdf, snakemake.output.column_png)}
+for column, paths in outputs.items():
+    figure = plot_accuracy_curves(
+        runs[runs["batch_size"] == batch_size],
+        title=figure_settings["title"],
+        k=figure_settings["k"],
+        bases=figure_settings["bases"],
+        registered=figure_settings["looks"],
+        reference_points=points,
+        style=snakemake.params.plots,
+        column=column,
+    )
+    save_figure(figure, *paths, dpi=snakemake.params.plots["dpi"])
+logger.info("wrote %s (%d published points)", ", ".join(snakemake.output), len(points))

@@ -1,5 +1,6 @@
-"""The aggregated runs of one experiment -> the joint mutual information of each acquired batch against round, and
-its redundancy (joint MI / sum of the picks' BALD), for one batch size (PDF, PNG, SVG)."""
+"""The aggregated runs of one experiment -> the joint mutual information of each acquired batch against the label
+count, and its redundancy (joint MI / sum of the picks' BALD), for one batch size: at the page's width (PDF, PNG,
+SVG) and at a 3.3 in column (PDF, PNG)."""
 
 from _helpers import log_to, mock_snakemake
 
@@ -14,14 +15,17 @@ from sbadbal.analysis.plots import plot_batch_diagnostics, save_figure  # noqa: 
 figure_settings = snakemake.params.figure
 batch_size = int(snakemake.wildcards.batch_size)
 runs = read_runs_table(snakemake.input.runs)
-figure = plot_batch_diagnostics(
-    runs[runs["batch_size"] == batch_size],
-    title=figure_settings["title"],
-    k=figure_settings["k"],
-    bases=figure_settings["bases"],
-    registered=figure_settings["looks"],
-    style=snakemake.params.plots,
-)
-outputs = (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg)
-save_figure(figure, *outputs, dpi=snakemake.params.plots["dpi"])
-logger.info("wrote %s", ", ".join(outputs))
+outputs = {False: (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg),
+           True: (snakemake.output.column_pdf, snakemake.output.column_png)}
+for column, paths in outputs.items():
+    figure = plot_batch_diagnostics(
+        runs[runs["batch_size"] == batch_size],
+        title=figure_settings["title"],
+        k=figure_settings["k"],
+        bases=figure_settings["bases"],
+        registered=figure_settings["looks"],
+        style=snakemake.params.plots,
+        column=column,
+    )
+    save_figure(figure, *paths, dpi=snakemake.params.plots["dpi"])
+logger.info("wrote %s", ", ".join(snakemake.output))

@@ -97,41 +97,42 @@ class AlgorithmRecord:
 
 _PACKAGE = "sbadbal.acquisition"
 # Families by hue, power variants dashed, each algorithm its own marker; colours from colour-blind-safe palettes
-# (Tableau / Okabe-Ito) and far enough apart to tell at 3.3 in.
+# (Tableau / Okabe-Ito), every pair at least sbadbal.analysis.colours.MIN_COLOUR_DISTANCE (CIEDE2000) apart, so
+# that they can be told apart at 3.3 in (tests/analysis/test_plots.py checks every figure of the paper suite).
 RECORDS = (
     AlgorithmRecord("BALD", f"{_PACKAGE}.simple", "get_bald_batch", False, {}, ("bald",),
-                    "top-b mutual information I(y; theta)", style=("#1f4e9c", "-", "o")),
+                    "top-b mutual information I(y; theta)", style=("#1f5fbf", "-", "o")),
     AlgorithmRecord("PowerBALD", f"{_PACKAGE}.simple", "get_powerbald_batch", True, {"alpha": 5.0},
                     ("PBALD", "power_bald", "power-bald"), "sample b without replacement proportionally to BALD^alpha",
                     style=("#56b4e9", "--", "o")),
     AlgorithmRecord("BatchBALD", f"{_PACKAGE}.batchbald", "get_batchbald_batch", True, {"num_samples": 100_000},
                     ("BB", "batch_bald", "batch-bald"),
                     "greedy joint mutual information; exact while C^|S| <= num_samples, importance-sampled beyond "
-                    "(needs a generator only then)", style=("#17a3a3", "-", "s")),
+                    "(needs a generator only then)", style=("#009e73", "-", "s")),
     AlgorithmRecord("LBB", f"{_PACKAGE}.lbb", "get_lbb_batch", False, {"pair_weight": 1.0},
                     ("large_batchbald", "large-batchbald"),
                     "greedy BALD(j) - pair_weight * sum_{i in S} I(y_i; y_j) (pair_weight 1: the second-order "
                     "truncation of the joint MI; 2: the stated double sum)",
-                    scores_are_gains=True, style=("#c0282d", "-", "^")),
+                    scores_are_gains=True, style=("#d62728", "-", "^")),
     AlgorithmRecord("PLBB", f"{_PACKAGE}.lbb", "get_plbb_batch", True, {"alpha": 5.0, "pair_weight": 1.0},
                     ("power_lbb", "power-lbb"),
                     "power-sampled greedy LBB: draw proportionally to max(gain, 0)^alpha, update gains, repeat",
-                    scores_are_gains=True, style=("#e69f00", "--", "^")),
+                    scores_are_gains=True, style=("#ff8c00", "--", "^")),
     AlgorithmRecord("LBB-code", f"{_PACKAGE}.lbb_code", "get_lbb_code_batch", False, {"code_chunk_size": 1024},
                     ("lbb_code", "LBBcode", "original_lbb"),
                     "the original code's LBB: top-b of BALD + T over fixed pool chunks of code_chunk_size rows",
-                    style=("#7a1010", "-", "v")),
+                    style=("#8c3b0f", "-", "v")),
     AlgorithmRecord("PLBB-code", f"{_PACKAGE}.lbb_code", "get_plbb_code_batch", True,
                     {"alpha": 5.0, "code_chunk_size": 1024}, ("plbb_code", "PLBBcode", "original_plbb"),
                     "the original code's PLBB: sample proportionally to max(BALD + T, 0)^alpha",
-                    style=("#f08080", "--", "v")),
+                    style=("#e377c2", "--", "v")),
     AlgorithmRecord("MaxProb", f"{_PACKAGE}.simple", "get_max_prob_batch", False, {},
                     ("least_confidence", "least-confidence", "LC"), "top-b of 1 - max_c mean_k p (least confidence)",
-                    style=("#2ca02c", ":", "D")),
+                    style=("#9acd32", ":", "D")),
     AlgorithmRecord("Entropy", f"{_PACKAGE}.simple", "get_entropy_batch", False, {},
-                    ("predictive_entropy", "MaxEntropy"), "top-b predictive entropy", style=("#8e44ad", ":", "P")),
+                    ("predictive_entropy", "MaxEntropy"), "top-b predictive entropy", style=("#7b3fb0", ":", "P")),
     AlgorithmRecord("Random", f"{_PACKAGE}.simple", "get_random_batch", True, {}, ("Rand", "uniform"),
-                    "uniform without replacement", style=("#555555", "-.", "x")),
+                    "uniform without replacement", style=("#666666", "-.", "x")),
 )
 
 RECORDS_BY_NAME: Mapping[str, AlgorithmRecord] = MappingProxyType({record.name: record for record in RECORDS})

@@ -7,13 +7,20 @@ Every algorithm is drawn in one look everywhere: its record (sbadbal/acquisition
 line style and marker; hue says the family (BALD blues, LBB reds and oranges, baselines green/purple/grey), a
 dashed line says "power variant". The figure rules pass those looks (`registered`: name -> (colour, line,
 marker), in the records' order, the legend's) for the algorithms a figure shows. A named variant (`LBB-w2`)
-takes its base algorithm's look with a different shade and a hollow marker (see `algorithm_styles`).
+takes its base algorithm's look with a different shade and a hollow marker (see `algorithm_styles`), or another
+colour where every shade of its base lies too near a colour already in the figure: every colour in one figure is at
+least MIN_COLOUR_DISTANCE (CIEDE2000, sbadbal/analysis/colours.py) from every other.
+
+Every figure comes at two widths: the page's (`plots.width_in`, panels side by side) and a single column
+(COLUMN_WIDTH_IN, panels stacked, no text under COLUMN_MIN_FONT_SIZE points). Bands are one standard error of the
+mean over seeds everywhere, and the legend says so; the x axis of a learning curve is ticked at the label counts the
+runs record.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +37,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sbadbal.analysis.colours import far_from
 
 from sbadbal.runs.writers import write_atomically
 
@@ -70,8 +80,12 @@ class LineStyle:
 # white, < 0 towards black) and a marker; variants always have hollow markers.
 VARIANT_SHADES: tuple[float, ...] = (0.45, -0.4, 0.7, -0.65)
 VARIANT_MARKERS: tuple[str, ...] = ("d", "*", "h", "p", "X", "<", ">", "8")
-# Names with no registered base: neutral colours, never a family hue.
-FALLBACK_COLOURS: tuple[str, ...] = ("#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#000000")
+# Colours for a variant none of whose shades is far enough from the figure's colours, and for names with no
+# registered base; tried in order.
+FALLBACK_COLOURS: tuple[str, ...] = ("#8c564b", "#000000", "#bcbd22", "#17becf", "#e6ab02", "#1b9e77", "#fb9a99",
+                                     "#6a3d9a", "#b15928", "#999999", "#00429d", "#93003a")
+COLUMN_WIDTH_IN = 3.3
+COLUMN_MIN_FONT_SIZE = 8.0
 
 REFERENCE_POINT_MARKER = {"marker": "*", "markersize": 10, "markeredgecolor": "black", "markeredgewidth": 0.6}
 
@@ -121,14 +135,14 @@ def base_algorithm(name: str, bases: Mapping[str, str] | None = None, registered
 
 def _variant_styles(base: LineStyle) -> Iterable[LineStyle]:
     for marker in VARIANT_MARKERS:
-        for shade in VARIANT_SHADES:
-            yield replace(base, colour=_shade(base.colour, shade), marker=marker, filled=False)
+        for colour in [_shade(base.colour, shade) for shade in VARIANT_SHADES] + list(FALLBACK_COLOURS):
+            yield replace(base, colour=colour, marker=marker, filled=False)
 
 
 def _fallback_styles() -> Iterable[LineStyle]:
     for marker in VARIANT_MARKERS:
-        for colour in FALLBACK_COLOURS:
-            for line in ("-", "--", ":"):
+        for line in ("-", "--", ":"):
+            for colour in FALLBACK_COLOURS:
                 yield LineStyle(colour, line, marker, filled=False)
 
 
@@ -138,9 +152,11 @@ def algorithm_styles(
 ) -> dict[str, LineStyle]:
     """A distinct LineStyle for every name, in legend order (registered order, each variant after its base).
 
-    Registered names take their record's look (`registered`); a variant takes the first unused modification of its
-    base's look (`bases` maps variant -> base algorithm; without it, the name's prefix says); other names take
-    neutral styles. `colours` overrides colours by name (the workflow's `plots.colours`).
+    Registered names take their record's look (`registered`); a variant takes the first modification of its base's
+    look whose colour lies at least MIN_COLOUR_DISTANCE from every colour already in the figure (`bases` maps
+    variant -> base algorithm; without it, the name's prefix says); other names take neutral styles the same way.
+    When no colour is left that far, the first unused style (another marker) is taken. `colours` overrides colours
+    by name (the workflow's `plots.colours`).
     """
     names = list(dict.fromkeys(names))
     looks = _registered(registered)
@@ -152,32 +168,38 @@ def algorithm_styles(
 
     styles: dict[str, LineStyle] = {}
     used = {looks[name] for name in names if name in looks}
+    used_colours = [looks[name].colour for name in names if name in looks]
     for name in sorted(names, key=legend_key):  # sorted() is stable: variants keep the order they were given
         if name in looks:
             chosen = looks[name]
         else:
             base = base_algorithm(name, bases, registered)
-            candidates = _variant_styles(looks[base]) if base else _fallback_styles()
-            chosen = next(candidate for candidate in candidates if candidate not in used)
+            candidates = [c for c in (_variant_styles(looks[base]) if base else _fallback_styles()) if c not in used]
+            chosen = next((c for c in candidates if far_from(c.colour, used_colours)), candidates[0])
             used.add(chosen)
+            used_colours.append(chosen.colour)
         styles[name] = replace(chosen, colour=colours[name]) if colours and name in colours else chosen
     return styles
 
 
+def _standard_error(values: pd.Series) -> float:
+    # Standard error of the mean over seeds (ddof = 1); one seed gives a mean without a band.
+    return values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+
+
 def accuracy_curve_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and population std (ddof = 0, as the original) of test accuracy over seeds per algorithm and label count."""
+    """Mean, population std (ddof = 0, as the original's tables) and standard error over seeds of test accuracy per
+    algorithm and label count. The figures draw mean +/- standard error."""
     return (
         runs.groupby(["algorithm", "labelled"], sort=False)["test_accuracy"]
-        .agg(mean="mean", std=lambda s: s.std(ddof=0), seeds="count")
+        .agg(mean="mean", std=lambda s: s.std(ddof=0), se=_standard_error, seeds="count")
         .reset_index()
         .sort_values(["algorithm", "labelled"], kind="stable")
     )
 
 
 def _mean_and_standard_error(grouped) -> pd.DataFrame:
-    # Standard error of the mean over seeds (ddof = 1); one seed gives a mean without a band.
-    return grouped.agg(mean="mean", se=lambda s: s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0,
-                       seeds="count").reset_index()
+    return grouped.agg(mean="mean", se=_standard_error, seeds="count").reset_index()
 
 
 def paired_differences(runs: pd.DataFrame, reference: str, *, value: str = "test_accuracy") -> pd.DataFrame:
@@ -199,46 +221,84 @@ def default_reference(algorithms: Iterable[str], preferred: Sequence[str] = ("Ra
 
 
 def run_caption(runs: pd.DataFrame, *, batch_size: int | None = None, k: int | None = None) -> str:
-    """`b = 10, K = 10, seeds 42, 227, 346`: what a reader needs to weigh the curves."""
+    """`b = 10, K = 10, 3 seeds`: the facts a reader needs to weigh the curves, short enough for one line at 3.3 in
+    (the seeds themselves and the experiment's description belong in the caption)."""
     parts = []
     if batch_size is None and "batch_size" in runs and runs["batch_size"].nunique() == 1:
         batch_size = int(runs["batch_size"].iloc[0])
     if batch_size is not None:
-        parts.append(f"batch size b = {batch_size}")
+        parts.append(f"b = {batch_size}")
     if k is not None:
-        parts.append(f"K = {k} posterior samples")
+        parts.append(f"K = {k}")
     if "seed" in runs:
-        seeds = sorted(runs["seed"].unique().tolist())
-        parts.append(f"{len(seeds)} seed{'s' * (len(seeds) != 1)} ({', '.join(map(str, seeds))})")
+        seeds = runs["seed"].nunique()
+        parts.append(f"{seeds} seed{'s' * (seeds != 1)}")
     return ", ".join(parts)
 
 
-def _rc(settings: Mapping[str, Any]) -> dict[str, Any]:
-    # Panel titles at the text size: the default "large" overruns a 3.3 in column.
-    return {"font.size": settings["font_size"], "axes.titlesize": "medium"}
+def label_ticks(counts: Iterable[float], most: int = 7) -> list[int]:
+    """Tick positions at recorded label counts: all of them when there are at most `most`, else every k-th from the
+    first, with the last (the budget) always among them."""
+    recorded = sorted({int(count) for count in counts})
+    if len(recorded) <= most:
+        return recorded
+    step = -(-(len(recorded) - 1) // (most - 1))  # ceiling: at most `most` ticks
+    ticks = recorded[::step]
+    if ticks[-1] != recorded[-1]:
+        # the budget replaces the last regular tick when it would crowd it (closer than half a step)
+        ticks = ticks[:-1] + [recorded[-1]] if len(recorded) - 1 - recorded.index(ticks[-1]) < step / 2 else \
+            ticks + [recorded[-1]]
+    return ticks
 
 
-def _integer_x_ticks(axes: Axes) -> None:
-    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=6))
+def _layout(settings: Mapping[str, Any], panels: int, column: bool, legend_entries: int) -> dict[str, Any]:
+    """Figure size, grid shape, font size and legend columns for the page's width or a single column."""
+    if not column:
+        return {"figsize": (settings["width_in"], settings["height_in"]), "shape": (1, panels),
+                "font_size": settings["font_size"], "legend_columns": min(legend_entries, 5)}
+    legend_columns = min(legend_entries, 2)
+    legend_rows = -(-legend_entries // legend_columns)
+    return {"figsize": (COLUMN_WIDTH_IN, 2.1 * panels + 0.55 + 0.17 * legend_rows), "shape": (panels, 1),
+            "font_size": max(settings["font_size"], COLUMN_MIN_FONT_SIZE), "legend_columns": legend_columns}
 
 
-def _draw_mean_band(axes: Axes, frame: pd.DataFrame, x: str, spread: str, style: LineStyle, settings, label: str):
+def _rc(font_size: float) -> dict[str, Any]:
+    # Every text at the one size (titles, labels, ticks, legend): at 3.3 in nothing may fall under 8 pt.
+    return {"font.size": font_size, "axes.titlesize": "medium", "axes.labelsize": "medium",
+            "xtick.labelsize": "medium", "ytick.labelsize": "medium", "legend.fontsize": "medium",
+            "figure.titlesize": "medium"}
+
+
+def _draw_mean_band(axes: Axes, frame: pd.DataFrame, x: str, style: LineStyle, settings, label: str) -> None:
+    """The mean as a line, mean +/- one standard error as a band (column `se`)."""
+    frame = frame.sort_values(x)
     axes.plot(frame[x], frame["mean"], label=label, **style.line_kwargs(settings["line_width"]))
-    axes.fill_between(frame[x], frame["mean"] - frame[spread], frame["mean"] + frame[spread],
+    axes.fill_between(frame[x], frame["mean"] - frame["se"], frame["mean"] + frame["se"],
                       color=style.colour, alpha=settings["band_alpha"], linewidth=0)
 
 
-def _title(figure: Figure, title: str, caption: str, width_in: float, font_size: float) -> None:
-    # Wrapped to the figure's width: experiment descriptions run to two lines.
-    characters_per_line = max(int(width_in * 72 / (0.6 * font_size)), 30)
-    lines = [textwrap.fill(line, characters_per_line) for line in (title, caption) if line]
-    figure.suptitle("\n".join(lines), fontsize=font_size)
+BAND_LABEL = "band: ± 1 SE"
 
 
-def _legend_below(figure: Figure, handles: list, labels: list[str]) -> None:
+def _band_handle(settings: Mapping[str, Any]) -> Patch:
+    return Patch(facecolor="#555555", alpha=max(settings["band_alpha"], 0.3), label=BAND_LABEL)
+
+
+def _title(figure: Figure, title: str, facts: str) -> None:
+    # The experiment's name and, under it, the facts (b, K, seeds); the description goes into the caption.
+    figure.suptitle("\n".join(line for line in (title, facts) if line))
+
+
+def _legend_below(figure: Figure, handles: list, labels: list[str], columns: int) -> None:
     # Below the panels: inside, ten entries would hide the curves.
-    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5), fontsize="small",
-                  frameon=False)
+    figure.legend(handles, labels, loc="outside lower center", ncols=columns, frameon=False,
+                  handlelength=2.2, columnspacing=1.0)
+
+
+def _label_axis(axes: Axes, counts: Iterable[float]) -> None:
+    ticks = label_ticks(counts)
+    axes.set_xticks(ticks, [str(tick) for tick in ticks])
+    axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def plot_accuracy_curves(
@@ -252,11 +312,12 @@ def plot_accuracy_curves(
     bases: Mapping[str, str] | None = None,
     registered: Registered | None = None,
     k: int | None = None,
+    column: bool = False,
 ) -> Figure:
-    """Accuracy vs number of labels (mean line, mean +/- std band over seeds) and, beside it, each algorithm's
-    accuracy minus the reference algorithm's paired by seed (mean +/- standard error), with zero marked.
+    """Accuracy vs number of labels and, beside it (below it in a `column` figure), each algorithm's accuracy
+    minus the reference algorithm's paired by seed, with zero marked; both mean +/- one standard error over seeds.
 
-    title: the experiment's description. caption: the line under it; by default batch size, K and the seeds.
+    title: the experiment's name. caption: the line under it; by default batch size, K and the number of seeds.
     reference: the algorithm differences are taken to; "auto" = Random, else BALD; None = no difference panel.
     reference_points: published numbers (algorithm, labels, accuracy, +/- uncertainty), drawn as stars.
     bases: variant name -> base algorithm, for the variants' styles; registered: the algorithms' looks.
@@ -271,47 +332,49 @@ def plot_accuracy_curves(
     show_differences = reference in algorithms and len(algorithms) > 1
     summary = accuracy_curve_summary(runs)
     caption = run_caption(runs, k=k) if caption is None else caption
-    with plt.rc_context(_rc(settings)):
-        figure, panels = plt.subplots(
-            1, 2 if show_differences else 1, figsize=(settings["width_in"], settings["height_in"]),
-            layout="constrained", squeeze=False,
-        )
-        accuracy_axes = panels[0, 0]
+    points = [ReferencePoint(*point) for point in reference_points]
+    layout = _layout(settings, 2 if show_differences else 1, column, len(algorithms) + 1 + bool(points))
+    with plt.rc_context(_rc(layout["font_size"])):
+        figure, panels = plt.subplots(*layout["shape"], figsize=layout["figsize"], layout="constrained",
+                                      squeeze=False)
+        accuracy_axes = panels.flat[0]
         for algorithm, line_style in styles.items():
-            curve = summary[summary["algorithm"] == algorithm]
-            _draw_mean_band(accuracy_axes, curve, "labelled", "std", line_style, settings, algorithm)
+            _draw_mean_band(accuracy_axes, summary[summary["algorithm"] == algorithm], "labelled", line_style,
+                            settings, algorithm)
         handles, labels = accuracy_axes.get_legend_handles_labels()
-        points = [ReferencePoint(*point) for point in reference_points]
         if points:
             for point in points:
                 colour = styles[point.algorithm].colour if point.algorithm in styles else "black"
                 accuracy_axes.errorbar(point.labels, point.accuracy, yerr=point.uncertainty or None,
                                        color=colour, capsize=2, lw=1, **REFERENCE_POINT_MARKER)
             handles.append(Line2D([], [], color="grey", linestyle="none", **REFERENCE_POINT_MARKER))
-            labels.append("published (original repository)")
-        accuracy_axes.set(xlabel="Number of labels", ylabel="Test accuracy (%)", title="mean ± std")
+            labels.append("published (original)")
+        handles.append(_band_handle(settings))
+        labels.append(BAND_LABEL)
+        accuracy_axes.set(xlabel="Number of labels", ylabel="Test accuracy (%)", title="mean over seeds")
         if show_differences:
             differences = paired_differences(runs, reference)
-            difference_axes = panels[0, 1]
+            difference_axes = panels.flat[1]
             difference_axes.axhline(0.0, color=styles[reference].colour, lw=1, linestyle=styles[reference].line)
             for algorithm, line_style in styles.items():
                 if algorithm != reference:
-                    curve = differences[differences["algorithm"] == algorithm]
-                    _draw_mean_band(difference_axes, curve, "labelled", "se", line_style, settings, algorithm)
+                    _draw_mean_band(difference_axes, differences[differences["algorithm"] == algorithm], "labelled",
+                                    line_style, settings, algorithm)
             difference_axes.set(xlabel="Number of labels", ylabel=f"Accuracy − {reference} (points)",
-                                title="paired by seed, ± SE")
+                                title="paired by seed")
         for axes in panels.flat:
-            _integer_x_ticks(axes)
+            _label_axis(axes, runs["labelled"])
             axes.grid(alpha=0.3)
-        _title(figure, title, caption, settings["width_in"], settings["font_size"])
-        _legend_below(figure, handles, labels)
+        _title(figure, title, caption)
+        _legend_below(figure, handles, labels, layout["legend_columns"])
     return figure
 
 
 def batch_diagnostics_summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm and round: mean and standard error over seeds of the acquired batch's joint mutual information
-    and, where `batch_sum_bald` is recorded, of its redundancy ratio joint MI / sum of BALD scores (1 = no overlap).
-    Rounds without an acquisition (the last) are dropped."""
+    and, where `batch_sum_bald` is recorded, of its redundancy ratio joint MI / sum of BALD scores (1 = no overlap);
+    `labelled` is the label count at which the batch was acquired (the runs' count of that round). Rounds without an
+    acquisition (the last) are dropped."""
     frame = runs.dropna(subset=["batch_joint_mi"]).copy()
     measures = {"batch_joint_mi": frame["batch_joint_mi"]}
     if "batch_sum_bald" in frame:
@@ -319,8 +382,13 @@ def batch_diagnostics_summary(runs: pd.DataFrame) -> pd.DataFrame:
     tables = []
     for measure, values in measures.items():
         grouped = frame.assign(value=values).dropna(subset=["value"]).groupby(["algorithm", "round"], sort=False)
-        tables.append(_mean_and_standard_error(grouped["value"]).assign(measure=measure))
+        summary = _mean_and_standard_error(grouped["value"])
+        summary["labelled"] = grouped["labelled"].min().to_numpy() if "labelled" in frame else summary["round"]
+        tables.append(summary.assign(measure=measure))
     return pd.concat(tables, ignore_index=True).sort_values(["measure", "algorithm", "round"], kind="stable")
+
+
+REDUNDANCY_REFERENCE_LABEL = "1 = picks share no information"
 
 
 def plot_batch_diagnostics(
@@ -333,9 +401,11 @@ def plot_batch_diagnostics(
     bases: Mapping[str, str] | None = None,
     registered: Registered | None = None,
     k: int | None = None,
+    column: bool = False,
 ) -> Figure:
-    """Joint mutual information of each acquired batch against round (mean +/- SE over seeds) and, with
-    `redundancy` and a `batch_sum_bald` column, joint MI / sum of the batch's BALD scores."""
+    """Joint mutual information of each acquired batch against the label count at which it was acquired (mean +/-
+    one standard error over seeds) and, with `redundancy` and a `batch_sum_bald` column, joint MI / sum of the
+    batch's BALD scores, with its reference line at 1 labelled."""
     if "batch_joint_mi" not in runs or runs["batch_joint_mi"].isna().all():
         raise ValueError(f"no batch_joint_mi recorded for {title!r}")
     settings = _style(style)
@@ -345,23 +415,116 @@ def plot_batch_diagnostics(
         measures["redundancy"] = "Joint MI / sum of BALD"
     styles = algorithm_styles(runs["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
     caption = run_caption(runs, k=k) if caption is None else caption
-    with plt.rc_context(_rc(settings)):
-        figure, panels = plt.subplots(1, len(measures), figsize=(settings["width_in"], settings["height_in"]),
-                                      layout="constrained", squeeze=False)
+    layout = _layout(settings, len(measures), column, len(styles) + 1)
+    with plt.rc_context(_rc(layout["font_size"])):
+        figure, panels = plt.subplots(*layout["shape"], figsize=layout["figsize"], layout="constrained",
+                                      squeeze=False)
         for axes, (measure, label) in zip(panels.flat, measures.items()):
             of_measure = summary[summary["measure"] == measure]
             for algorithm, line_style in styles.items():
                 curve = of_measure[of_measure["algorithm"] == algorithm]
                 if not curve.empty:
-                    _draw_mean_band(axes, curve, "round", "se", line_style, settings, algorithm)
-            axes.set(xlabel="Acquisition round", ylabel=label)
-            _integer_x_ticks(axes)
+                    _draw_mean_band(axes, curve, "labelled", line_style, settings, algorithm)
+            axes.set(xlabel="Labels when the batch was acquired", ylabel=label)
+            _label_axis(axes, summary["labelled"])
             axes.grid(alpha=0.3)
         if "redundancy" in measures:
-            panels[0, -1].axhline(1.0, color="black", lw=0.8, linestyle=":")
-        _title(figure, title, caption, settings["width_in"], settings["font_size"])
-        _legend_below(figure, *panels[0, 0].get_legend_handles_labels())
+            axes = panels.flat[-1]
+            axes.axhline(1.0, color="black", lw=0.8, linestyle=":")
+            axes.text(0.02, 1.0, REDUNDANCY_REFERENCE_LABEL, transform=axes.get_yaxis_transform(), va="bottom",
+                      ha="left")
+            axes.set_ylim(top=max(axes.get_ylim()[1], 1.12))
+        handles, labels = panels.flat[0].get_legend_handles_labels()
+        _title(figure, title, caption)
+        _legend_below(figure, [*handles, _band_handle(settings)], [*labels, BAND_LABEL], layout["legend_columns"])
     return figure
+
+
+def accuracy_time_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per algorithm and round, means over seeds of test accuracy (with its standard error) and of the seconds spent
+    before that round's accuracy was known: `acquisition_seconds_cumulative`, the acquisitions of the earlier rounds;
+    `total_seconds_cumulative`, the training of this and every earlier round plus the earlier rounds' pool scoring and
+    acquisition (test evaluation is not timed)."""
+    frame = runs.sort_values(["algorithm", "seed", "round"]).copy()
+    keys = [column for column in ("batch_size", "algorithm", "seed") if column in frame]
+    acquisition = frame["acquisition_seconds"].fillna(0)
+    after_this_round = frame["score_seconds"].fillna(0) + acquisition
+    spent = frame.assign(acquisition=acquisition, total=frame["train_seconds"].fillna(0) + after_this_round)
+    through = spent.groupby(keys, sort=False)[["acquisition", "total"]].cumsum()
+    frame["acquisition_seconds_cumulative"] = through["acquisition"] - acquisition
+    frame["total_seconds_cumulative"] = through["total"] - after_this_round
+    grouped = frame.groupby(["algorithm", "round"], sort=False)
+    summary = grouped.agg(labelled=("labelled", "min"), mean=("test_accuracy", "mean"),
+                          se=("test_accuracy", _standard_error), seeds=("seed", "nunique"),
+                          acquisition_seconds_cumulative=("acquisition_seconds_cumulative", "mean"),
+                          total_seconds_cumulative=("total_seconds_cumulative", "mean")).reset_index()
+    return summary.sort_values(["algorithm", "round"], kind="stable", ignore_index=True)
+
+
+def _plain_log_ticks(axes: Axes) -> None:
+    """x ticks of a log axis at 1, 2 and 5 times a power of ten (every digit when the range holds fewer than two),
+    written plainly (0.02, not 2x10^-2); no labelled minor ticks, which overprint each other on a narrow range."""
+    low, high = axes.get_xlim()
+    exponents = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for multiples in ((1, 2, 5), range(1, 10)):
+        ticks = [m * 10.0**e for e in exponents for m in multiples if low <= m * 10.0**e <= high]
+        if len(ticks) >= 2:
+            break
+    axes.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+    axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    axes.set_xlim(low, high)
+
+
+def plot_accuracy_vs_seconds(
+    runs: pd.DataFrame,
+    *,
+    title: str,
+    style: Mapping[str, Any] | None = None,
+    caption: str | None = None,
+    bases: Mapping[str, str] | None = None,
+    registered: Registered | None = None,
+    k: int | None = None,
+    column: bool = False,
+) -> Figure:
+    """Test accuracy against cumulative acquisition seconds (left) and cumulative total seconds (right), one point
+    per round, means over seeds (accuracy +/- one standard error), log x axes. The initial model (no acquisition
+    yet, 0 s) is left out of the acquisition panel, whose log axis cannot show 0."""
+    if runs.empty:
+        raise ValueError(f"no runs to plot for {title!r}")
+    settings = _style(style)
+    summary = accuracy_time_summary(runs)
+    styles = algorithm_styles(runs["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
+    caption = run_caption(runs, k=k) if caption is None else caption
+    layout = _layout(settings, 2, column, len(styles) + 1)
+    panels_spec = (("acquisition_seconds_cumulative", "Cumulative acquisition time (s)"),
+                   ("total_seconds_cumulative", "Cumulative total time (s)"))
+    with plt.rc_context(_rc(layout["font_size"])):
+        figure, panels = plt.subplots(*layout["shape"], figsize=layout["figsize"], layout="constrained",
+                                      squeeze=False, sharey=True)
+        for axes, (x, label) in zip(panels.flat, panels_spec):
+            for algorithm, line_style in styles.items():
+                curve = summary[(summary["algorithm"] == algorithm) & (summary[x] > 0)]
+                if not curve.empty:
+                    _draw_mean_band(axes, curve, x, line_style, settings, algorithm)
+            axes.set(xscale="log", xlabel=label)
+            _plain_log_ticks(axes)
+            axes.grid(alpha=0.3, which="major")
+        panels.flat[0].set(ylabel="Test accuracy (%)")
+        if column:
+            panels.flat[1].set(ylabel="Test accuracy (%)")
+        handles, labels = panels.flat[1].get_legend_handles_labels()
+        _title(figure, title, caption)
+        _legend_below(figure, [*handles, _band_handle(settings)], [*labels, BAND_LABEL], layout["legend_columns"])
+    return figure
+
+
+def timing_spread(timings: pd.DataFrame) -> pd.DataFrame:
+    """The timing table with `min_seconds` and `max_seconds` over repeats, from `repeat_seconds` (every timed call,
+    space-separated) when the table has no such columns."""
+    if all(column in timings for column in TIMING_SPREAD_COLUMNS) or "repeat_seconds" not in timings:
+        return timings
+    repeats = timings["repeat_seconds"].astype(str).str.split().apply(lambda cells: [float(c) for c in cells])
+    return timings.assign(min_seconds=repeats.apply(min), max_seconds=repeats.apply(max))
 
 
 # Columns a timing table may hold for the spread over repeats, lowest and highest; drawn as error bars when present.
@@ -378,16 +541,17 @@ def timing_device(timings: pd.DataFrame) -> str:
 
 def plot_acquisition_timing(
     timings: pd.DataFrame, *, style: Mapping[str, Any] | None = None, title: str | None = None,
-    bases: Mapping[str, str] | None = None, registered: Registered | None = None,
+    bases: Mapping[str, str] | None = None, registered: Registered | None = None, column: bool = False,
 ) -> Figure:
     """Log-log acquisition time: vs batch size at the largest pool (left), vs pool size at the largest batch.
 
-    Markers are the median over repeats; error bars the min-max over repeats where the table has
-    TIMING_SPREAD_COLUMNS. The device's name and the repeats are in the title.
+    Markers are the median over repeats; error bars the min-max over repeats where the table has them (or every
+    repeat's seconds, `repeat_seconds`). The device's name, the repeats and what is drawn are under the title.
     """
     if timings.empty:
         raise ValueError("no timings to plot")
     settings = _style(style)
+    timings = timing_spread(timings)
     largest_pool = timings["N"].max()
     at_pool = timings[timings["N"] == largest_pool]
     largest_batch = timings["batch_size"].max()
@@ -396,12 +560,16 @@ def plot_acquisition_timing(
     # Random and friends can take ~0 s; a log axis needs a floor.
     floor = max(timings["median_seconds"][timings["median_seconds"] > 0].min() / 2, 1e-7)
     styles = algorithm_styles(timings["algorithm"].drop_duplicates(), bases, settings["colours"], registered)
-    repeats = f", {int(timings['repeats'].max())} repeats" if "repeats" in timings else ""
+    most_repeats = int(timings["repeats"].max()) if "repeats" in timings else None
+    repeats = f", {most_repeats} repeat{'s' * (most_repeats != 1)}" if most_repeats is not None else ""
+    # One call per case has no spread to draw.
+    has_spread = has_spread and (most_repeats is None or most_repeats > 1)
     spread = "median, min-max bars" if has_spread else "median"
-    with plt.rc_context(_rc(settings)):
-        figure, (by_batch, by_pool) = plt.subplots(
-            1, 2, figsize=(settings["width_in"], settings["height_in"]), layout="constrained", sharey=True
-        )
+    layout = _layout(settings, 2, column, len(styles))
+    with plt.rc_context(_rc(layout["font_size"])):
+        figure, panels = plt.subplots(*layout["shape"], figsize=layout["figsize"], layout="constrained",
+                                      sharey=True, squeeze=False)
+        by_batch, by_pool = panels.flat
         for algorithm, line_style in styles.items():
             for axes, frame, x in ((by_batch, at_pool, "batch_size"), (by_pool, at_batch, "N")):
                 points = frame[frame["algorithm"] == algorithm].sort_values(x)
@@ -412,18 +580,19 @@ def plot_acquisition_timing(
                     above = points["max_seconds"].clip(lower=floor) - median
                     axes.errorbar(points[x], median, yerr=[below.clip(lower=0), above.clip(lower=0)],
                                   color=line_style.colour, linestyle="none", capsize=2, lw=1)
-        by_batch.set(xscale="log", yscale="log", xlabel="Batch size b", ylabel=f"Acquisition time (s, {spread})",
-                     title=f"pool size N = {largest_pool}")
-        by_pool.set(xscale="log", yscale="log", xlabel="Pool size N", title=f"batch size b = {largest_batch}")
+        by_batch.set(xscale="log", yscale="log", xlabel=f"Batch size b (pool size N = {largest_pool})",
+                     ylabel="Acquisition time (s)")
+        by_pool.set(xscale="log", yscale="log", xlabel=f"Pool size N (batch size b = {largest_batch})")
+        if column:
+            by_pool.set(ylabel="Acquisition time (s)")
         for axes, values in ((by_batch, at_pool["batch_size"]), (by_pool, at_batch["N"])):
             # Ticks at the measured sizes, written plainly (a log axis would print 2x10^0 for 2).
             ticks = sorted(int(v) for v in values.unique())
             axes.set_xticks(ticks, [str(tick) for tick in ticks])
             axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             axes.grid(alpha=0.3, which="both")
-        _title(figure, title or "Acquisition time", f"on {timing_device(timings)}{repeats}", settings["width_in"],
-               settings["font_size"])
-        _legend_below(figure, *by_pool.get_legend_handles_labels())
+        _title(figure, title or "Acquisition time", f"on {timing_device(timings)}{repeats}: {spread}")
+        _legend_below(figure, *by_pool.get_legend_handles_labels(), layout["legend_columns"])
     return figure
 
 

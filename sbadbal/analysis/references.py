@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sbadbal.analysis.claims import bench_ratio, first_acquisition_ratio, t_interval
-from sbadbal.analysis.markdown import frame_table
+from sbadbal.analysis.markdown import format_cell, markdown_table
 from sbadbal.analysis.reference_file import REFERENCE_FIELDS as REQUIRED_FIELDS
 
 QUANTITIES = ("test_accuracy", "first_acquisition_seconds")
@@ -255,16 +255,33 @@ def timing_reference_comparison(
     return pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
 
 
+def _interval_cell(estimate: float, low: float, high: float) -> str:
+    if pd.isna(estimate):
+        return ""
+    return format_cell(estimate) + ("" if pd.isna(low) else f" [{format_cell(low)}, {format_cell(high)}]")
+
+
 def markdown_reference_comparison(comparison: pd.DataFrame, timing: pd.DataFrame | None = None) -> str:
-    """The comparison tables, headed by what the reference numbers are."""
+    """The comparison tables, headed by what the reference numbers are: human column names with their units, our
+    value with its error in one cell (standard error for accuracy, 95% interval for ratios). The CSV keeps every
+    column under its machine name."""
     text = ("Reference numbers are the original repository's artifacts (notebook outputs, README figure, development "
             "runs), not the paper's tables; their LBB/PLBB are the original code's (our LBB-code/PLBB-code).\n\n")
     if not comparison.empty:
         for reference, rows in comparison.groupby("reference", sort=False):
             first = rows.iloc[0]
+            body = [[row.algorithm, str(row.original_name), str(int(row.labelled)), format_cell(row.reference_value),
+                     "" if pd.isna(row.ours_mean) else f"{format_cell(row.ours_mean, 2)} ± {format_cell(row.ours_se, 2)}",
+                     str(int(row.ours_n)), format_cell(row.difference, 2), row.status]
+                    for row in rows.itertuples(index=False)]
             text += (f"{reference}: {first['source']}; {first['reading']}\n\n"
-                     + frame_table(rows, ["algorithm", "original_name", "labelled", "reference_value", "ours_mean",
-                                             "ours_se", "ours_n", "difference", "status"]) + "\n")
+                     + markdown_table(["algorithm", "their name", "labels", "published (%)", "ours (%), mean ± SE",
+                                       "seeds", "ours − published (points)", "status"], body) + "\n")
     if timing is not None and not timing.empty:
-        text += "Timing ratios\n\n" + frame_table(timing, [c for c in TIMING_COLUMNS if c != "reference"])
+        body = [[f"{row.numerator} / {row.denominator}", format_cell(row.reference_ratio), row.ours_from,
+                 _interval_cell(row.ours_ratio, row.ours_ci_low, row.ours_ci_high), str(int(row.ours_n)), row.status,
+                 row.note] for row in timing.itertuples(index=False)]
+        text += ("Timing ratios\n\n"
+                 + markdown_table(["ratio of seconds", "published", "ours from", "ours [95% CI]", "n", "status", "note"],
+                                  body))
     return text

@@ -100,7 +100,7 @@ def markdown_accuracy_table(final: pd.DataFrame) -> str:
             body.append([algorithm, *(cells.get(count, "") for count in counts), str(int(per_alg["seeds"].max()))])
         sections.append(
             f"Batch size {batch_size}: test accuracy (%), mean ± std over seeds, by number of labels\n\n"
-            + markdown_table(["algorithm", *(str(count) for count in counts), "seeds"], body)
+            + markdown_table(["algorithm", *(f"{count} labels" for count in counts), "seeds"], body)
         )
     return "\n".join(sections)
 
@@ -119,6 +119,17 @@ def first_acquisition_time_table(runs: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     return table.sort_values(["batch_size", "seconds_mean"], ascending=[True, False], ignore_index=True)
+
+
+def markdown_acquisition_time_table(table: pd.DataFrame) -> str:
+    """The first-acquisition seconds as markdown: one table per batch size, slowest first, mean ± std over seeds."""
+    sections = []
+    for batch_size, per_batch in table.groupby("batch_size", sort=True):
+        body = [[row.algorithm, f"{row.seconds_mean:.3g} ± {row.seconds_std:.2g}", str(row.seeds)]
+                for row in per_batch.itertuples()]
+        sections.append(f"Batch size {batch_size}: seconds of the first acquisition (the largest pool), mean ± std "
+                        "over seeds\n\n" + markdown_table(["algorithm", "seconds, mean ± std", "seeds"], body))
+    return "\n".join(sections)
 
 
 def batch_diagnostics_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -162,3 +173,22 @@ def markdown_diagnostics_table(table: pd.DataFrame) -> str:
             + markdown_table(["algorithm", "joint MI per batch (nats)", "joint MI / sum BALD", "copies per run",
                          "non-positive gains per run", "seeds"], body))
     return "\n".join(sections)
+
+
+class StaleTableError(ValueError):
+    """A table is older than a file it was made from: it does not hold that file's current content."""
+
+
+def require_newer_than_sources(sources_of: Mapping[str | os.PathLike, list[str | os.PathLike]]) -> None:
+    """Refuse a table older than any of its own sources (a run file remade after its experiment's runs table):
+    `sources_of` maps each table to the files it is made from.
+
+    Snakemake remakes such a table before the job that reads it whenever it runs the whole DAG; this closes the ways
+    round it (`--allowed-rules`, `--forcerun` of the reader alone, a script run by hand)."""
+    for table, sources in sources_of.items():
+        if not sources:
+            continue
+        newest = max(sources, key=lambda path: os.stat(path).st_mtime)
+        if os.stat(newest).st_mtime > os.stat(table).st_mtime:
+            raise StaleTableError(f"{table} is older than {newest}, which it is made from: remake the tables first "
+                                  f"(snakemake --cores N {table})")

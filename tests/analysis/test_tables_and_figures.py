@@ -158,3 +158,19 @@ def test_unknown_style_key_is_named():
     with pytest.raises(ValueError, match=r"unknown plot style keys \['linewidth'\]"):
         plot_accuracy_curves(pd.DataFrame({"algorithm": ["A"], "labelled": [1], "test_accuracy": [1.0]}),
                              title="x", style={"linewidth": 2})
+
+
+def test_a_table_older_than_one_of_its_own_sources_is_refused(tmp_path):
+    import os
+
+    from sbadbal.analysis.tables import StaleTableError, require_newer_than_sources
+
+    paths = {name: tmp_path / name for name in ("a_run.csv", "a_table.csv", "b_run.csv", "b_table.csv")}
+    for seconds, path in enumerate(paths.values()):
+        path.write_text("x")
+        os.utime(path, (1000 + seconds, 1000 + seconds))  # a_run, a_table, b_run, b_table: each table after its run
+    tables = {paths["a_table.csv"]: [paths["a_run.csv"]], paths["b_table.csv"]: [paths["b_run.csv"]]}
+    require_newer_than_sources(tables)  # b_run is newer than a_table, but it is not a_table's source
+    os.utime(paths["a_run.csv"], (2000, 2000))  # a run file remade after its table
+    with pytest.raises(StaleTableError, match=r"a_table.csv is older than .*a_run.csv, which it is made from"):
+        require_newer_than_sources(tables)

@@ -117,11 +117,14 @@ def tiny_outputs(workdir: Path) -> list[Path]:
     expected = [base / "data" / f"{experiment['dataset']}.pt"]
     for csv in tiny_run_csvs(workdir):
         expected += [csv, csv.with_suffix(".json")]
-    expected += [base / "figures" / experiment_key / f"accuracy_b{b}.{ext}"
-                 for b in experiment["batch_sizes"] for ext in ("pdf", "png")]
-    tables = ("runs.csv", "final_accuracy.csv", "final_accuracy.md", "acquisition_time.csv")
+    expected += [base / "figures" / experiment_key / f"{figure}_b{b}{width}.{ext}"
+                 for figure in ("accuracy", "accuracy_time", "diagnostics") for b in experiment["batch_sizes"]
+                 for width in ("", "_column") for ext in ("pdf", "png")]
+    tables = ("runs.csv", "final_accuracy.csv", "final_accuracy.md", "final_accuracy.html", "acquisition_time.csv",
+              "acquisition_time.html", "batch_diagnostics.html")
     expected += [base / "tables" / experiment_key / name for name in tables]
-    bench_files = ("log_probs.pt", "timings.csv", "timings.md", "timing.pdf", "timing.png")
+    bench_files = ("log_probs.pt", "timings.csv", "timings.md", "timings.html", "timing.pdf", "timing.png",
+                   "timing_column.png")
     expected += [base / "bench" / bench_key / name for name in bench_files]
     return expected
 

@@ -106,7 +106,8 @@ def test_the_adding_guide_followed_literally_plans_only_the_new_runs(tiny_run, t
     # both experiments, the claims (which read every experiment of the suite); no existing run or round 0, no
     # preparation of MNIST5K, no timing.
     expected = Counter(prepare_data=1, initial_round=len(added["seeds"]), run_al=new_runs, aggregate=2,
-                       plot_curves=2, plot_diagnostics=2, claims=1, all=1)
+                       plot_curves=2, plot_diagnostics=2, plot_accuracy_time=2, table_page=6, claims=1,
+                       claims_page=1, all=1)
     assert planned_jobs(workdir, *TINY) == expected
     dry_run = snakemake(workdir, "--dry-run", *TINY)
     outputs = "\n".join(line for line in (dry_run.stdout + dry_run.stderr).splitlines() if "output:" in line)

@@ -36,8 +36,9 @@ def test_a_plugin_runs_is_tabled_and_plotted_and_its_file_reruns_only_its_runs(t
     experiment = tiny_suite()["experiments"]["tiny_mc"]
     new_runs = len(experiment["batch_sizes"]) * len(experiment["seeds"])
     # Its own runs and what reads them; nothing that existed reruns.
-    figures_and_tables = dict(aggregate=1, plot_curves=1, plot_diagnostics=1, bench_acquisition=1, plot_bench=1,
-                              claims=1, compare_bench_references=1, all=1)
+    figures_and_tables = dict(aggregate=1, plot_curves=1, plot_diagnostics=1, plot_accuracy_time=1, bench_acquisition=1,
+                              plot_bench=1, claims=1, compare_bench_references=1, table_page=3, bench_table_page=2,
+                              claims_page=1, all=1)
     assert planned_jobs(workdir, *TINY) == Counter(run_al=new_runs, **figures_and_tables)
     snakemake(workdir, "--cores", "2", *TINY)
 

@@ -81,13 +81,13 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_plotting_option_reruns_only_figures(tiny_run):
     with edited_config(tiny_run, lambda config: config["plots"].update(dpi=config["plots"]["dpi"] + 1)):
         jobs = planned_jobs(tiny_run, *TINY)
-    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_bench=1, all=1)
+    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_accuracy_time=1, plot_bench=1, all=1)
 
 
 def test_plots_source_change_reruns_only_figures(tiny_run):
     with edited(tiny_run / "sbadbal" / "analysis" / "plots.py", lambda text: text + "\n# an edit\n"):
         jobs = planned_jobs(tiny_run, *TINY)
-    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_bench=1, all=1)
+    assert jobs == Counter(plot_curves=1, plot_diagnostics=1, plot_accuracy_time=1, plot_bench=1, all=1)
 
 
 def test_new_seed_runs_only_new_runs(tiny_run):
@@ -101,7 +101,7 @@ def test_new_seed_runs_only_new_runs(tiny_run):
         jobs = planned_jobs(tiny_run, *TINY)
     algorithms = tiny_suite()["experiments"][experiment_key]["algorithms"]
     assert jobs == Counter(initial_round=1, run_al=len(algorithms), aggregate=1, plot_curves=1, plot_diagnostics=1,
-                           claims=1, all=1)
+                           plot_accuracy_time=1, table_page=3, claims=1, claims_page=1, all=1)
 
 
 def test_round_zero_is_computed_once_per_seed_and_read_by_every_run(tiny_run):
@@ -151,7 +151,8 @@ def test_table_source_change_reruns_only_tables(tiny_run):
         jobs = planned_jobs(tiny_run, *TINY)
     # The rules that make or read tables (the figures read the runs table through it); no run, no model, no data,
     # no timing (the sweep's markdown comes from sbadbal/analysis/markdown.py).
-    assert jobs == Counter(aggregate=1, plot_curves=1, plot_diagnostics=1, claims=1, compare_bench_references=1, all=1)
+    assert jobs == Counter(aggregate=1, plot_curves=1, plot_diagnostics=1, plot_accuracy_time=1, claims=1,
+                           compare_bench_references=1, table_page=3, bench_table_page=1, claims_page=1, all=1)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,8 @@ def test_a_variant_reruns_only_its_runs_and_reaches_every_output(tiny_run, tmp_p
     experiment = tiny_suite()["experiments"]["tiny_mc"]
     jobs = planned_jobs(workdir, *TINY)
     assert jobs == Counter(run_al=len(experiment["seeds"]), aggregate=1, plot_curves=1, plot_diagnostics=1,
-                           bench_acquisition=1, plot_bench=1, claims=1, compare_bench_references=1, all=1)
+                           plot_accuracy_time=1, bench_acquisition=1, plot_bench=1, claims=1, compare_bench_references=1,
+                           table_page=3, bench_table_page=2, claims_page=1, all=1)
     snakemake(workdir, "--cores", "2", *TINY)
     base = workdir / "results" / "tiny"
     for seed in experiment["seeds"]:
@@ -296,7 +298,7 @@ def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
     jobs = planned_jobs(fresh_copy, "--config", "suite=paper")
     experiments = yaml.safe_load((fresh_copy / "config.yaml").read_text())["suites"]["paper"]["experiments"]
     # 8 datasets; runs = batch sizes x algorithms x seeds per experiment (config.yaml's lists: no test restates
-    # them); two figures per batch size (RCIFAR10 has 2); comparisons with the original repository for FMNIST,
+    # them); three figures per batch size (RCIFAR10 has 2); comparisons with the original repository for FMNIST,
     # CIFAR100 and the timing benchmark; one claims table.
     runs = sum(len(e["batch_sizes"]) * len(e["algorithms"]) * len(e["seeds"]) for e in experiments.values())
     assert len(experiments) == 8 and runs > 0
@@ -308,12 +310,18 @@ def test_paper_suite_dry_run_lists_the_expected_jobs(fresh_copy):
         aggregate=8,
         plot_curves=9,
         plot_diagnostics=9,
+        plot_accuracy_time=9,
         bench_log_probs=1,
         bench_acquisition=1,
         plot_bench=1,
         compare_references=2,
         compare_bench_references=1,
         claims=1,
+        # every table's page: final accuracy, batch quality and first acquisition times of each experiment and the
+        # two reference comparisons; the benchmark's timings and its comparison; the claims
+        table_page=8 * 3 + 2,
+        bench_table_page=2,
+        claims_page=1,
         all=1,
     )
 
