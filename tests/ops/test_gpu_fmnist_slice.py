@@ -7,7 +7,7 @@ import importlib.util
 import json
 import sys
 
-from ..data.conftest import write_mnist_like
+from ..data.formats import write_mnist_like
 from ..workflow.helpers import REPO
 
 

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..data.conftest import MNIST_NAMES, write_mnist_like
+from ..data.formats import MNIST_NAMES, write_mnist_like
 from ..data.mirror import Mirror
 from .helpers import change_config, copy_workflow, planned_jobs, snakemake
 
