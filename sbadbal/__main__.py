@@ -218,13 +218,15 @@ def _recover(args: argparse.Namespace) -> int:
     from sbadbal.ops.recovery import main as recovery
     from sbadbal.ops.snakemake_args import snakemake_arguments
 
-    return recovery(["recover", *snakemake_arguments(args, args.targets, args.verbatim)])
+    wait = ["--wait-for-jobs"] if args.wait_for_jobs else []
+    return recovery(["recover", *wait, *snakemake_arguments(args, args.targets, args.verbatim)])
 
 
 def _unlock(args: argparse.Namespace) -> int:
     from sbadbal.ops.recovery import main as recovery
 
-    return recovery(["unlock", *(["--directory", args.directory] if args.directory else [])])
+    wait = ["--wait-for-jobs"] if args.wait_for_jobs else []
+    return recovery(["unlock", *wait, *(["--directory", args.directory] if args.directory else [])])
 
 
 def _add_run(commands: Any) -> None:
@@ -291,6 +293,8 @@ def _add_recover(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
     )
     recover.add_argument("targets", nargs="*", help="files to make (default: the suite's)")
+    recover.add_argument("--wait-for-jobs", action="store_true", help="wait for the jobs a killed Snakemake left "
+                         "running instead of stopping them by PID")
     add_recover_options(recover)
     recover.set_defaults(handler=_recover, verbatim=[])
 
@@ -302,6 +306,8 @@ def _add_unlock(commands: Any) -> None:
         "while a Snakemake process works there.", allow_abbrev=False,
     )
     unlock.add_argument("--directory", "-d", help="the workflow's working folder (default: here)")
+    unlock.add_argument("--wait-for-jobs", action="store_true", help="wait for the jobs a killed Snakemake left "
+                        "running instead of stopping them by PID")
     unlock.set_defaults(handler=_unlock)
 
 
