@@ -57,7 +57,8 @@ def test_a_failed_job_is_named_with_its_error_and_the_printed_recover_command_re
     (job,) = [line for line in lines if line.startswith("  rule aggregate, ")]
     relative = damaged.relative_to(workdir)
     assert job.startswith(f"  rule aggregate, results/tiny/tables/{experiment}/runs.csv (+")
-    assert f"RunFileError: {relative}: line 2, column 'test_accuracy': text 'abc'" in job
+    # The damaged file no longer matches the sha256 its sidecar holds: aggregate names it and its remake command.
+    assert f"RunFileError: {relative}" in job and "remake the run" in job
     assert f"    log: logs/tiny/aggregate/{experiment}.log" in lines
     (advice,) = [line for line in lines if line.startswith("Fix what the log says")]
     command = advice.rsplit(": ", 1)[1]
