@@ -144,7 +144,8 @@ def test_retrieval_runs_where_snakemake_runs_and_preparation_in_a_job_never_down
     show(capsys, "retrieval requests (path, client ancestry):\n" + "\n".join(
         f"  {r.path} {' < '.join(r.client_ancestry)}" for r in workflow_requests) +
         f"\nprobe from a Slurm job: {' < '.join(probe_request.client_ancestry)}")
-    assert sorted(rule_of(log) for _, _, log in submitted) == ["initial_round", "prepare_data", "run_al"]  # retrieve_raw: local
+    submitted_rules = {rule_of(log) for _, _, log in submitted}
+    assert {"initial_round", "prepare_data", "run_al"} <= submitted_rules and "retrieve_raw" not in submitted_rules
     assert sorted(r.path for r in workflow_requests) == sorted(f"/{name}" for name, _ in archives)
     assert all(r.status == 200 and r.client_pid is not None for r in workflow_requests)
     assert not any("slurmstepd" in r.client_ancestry for r in workflow_requests)
