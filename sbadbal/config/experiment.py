@@ -145,7 +145,7 @@ class Experiment(RunSettings):
     algorithms: list[Text] = Field(min_length=1, description="algorithm names, aliases, variant names or "
                                   "plug-ins (module:function)")
     algorithm_params: AlgorithmParams = Field(default_factory=dict, description="per algorithm name: parameters")
-    seeds: list[Seed] = Field(min_length=1, description="one run per seed (distinct)")
+    seeds: list[Seed] = Field(min_length=1, description="one run per seed")
     extra_seeds: ExtraSeeds | None = Field(None, description=(
         "more seeds for some algorithms only (`algorithms`, `seeds`): fixed before the run, where a comparison "
         "between those algorithms needs a narrower interval than the others"))
