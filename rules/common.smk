@@ -127,9 +127,10 @@ def final_targets():
         targets += expand("results/{suite}/tables/{experiment}/{table}", suite=SUITE_NAME, experiment=key, table=tables)
         # Every figure at the page's width (pdf, png, svg) and at a 3.3 in column (pdf, png).
         for name in ["accuracy", "accuracy_time", "diagnostics"]:
-            figure = f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}"
-            targets += expand(figure + ".{ext}", batch_size=experiment.batch_sizes, ext=["pdf", "png", "svg"])
-            targets += expand(figure + "_column.{ext}", batch_size=experiment.batch_sizes, ext=["pdf", "png"])
+            targets += expand(f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}.{{ext}}",
+                              batch_size=experiment.batch_sizes, ext=["pdf", "png", "svg"])
+            targets += expand(f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}_column.{{ext}}",
+                              batch_size=experiment.batch_sizes, ext=["pdf", "png"])
     for key, bench in BENCHMARKS.items():
         names = ["timings.csv", "timings.md", "timings.html", "timing.pdf", "timing.png", "timing.svg"]
         names += ["timing_column.pdf", "timing_column.png"]
@@ -356,3 +357,28 @@ def retrieved_raw(wildcards):
             f"on a machine with internet (a cluster's login node): {retrieve_command(SUITE_NAME)}"
         )
     return [ancient(manifest)]
+
+
+# --- tables as pages: the report shows an HTML file in the page and offers a CSV or markdown only as a download --
+# table -> (report category, label); the CSV beside each page stays in the report as its download.
+TABLE_PAGES = {
+    "final_accuracy": ("2. Accuracy", "final accuracy"),
+    "batch_diagnostics": ("3. Batch diagnostics", "batch quality"),
+    "acquisition_time": ("4. Acquisition time", "first acquisition time"),
+    "reference_comparison": ("1. Claims", "against the original repository"),
+    "timings": ("4. Acquisition time", "timings"),
+}
+
+
+def table_page_category(wildcards):
+    return TABLE_PAGES[wildcards.table][0]
+
+
+def table_page_labels(wildcards):
+    where = {"experiment": wildcards.experiment} if "experiment" in wildcards.keys() else {"benchmark": wildcards.bench}
+    return {**where, "table": TABLE_PAGES[wildcards.table][1]}
+
+
+def table_page_title(wildcards):
+    where = wildcards.experiment if "experiment" in wildcards.keys() else wildcards.bench
+    return f"{where}: {TABLE_PAGES[wildcards.table][1]}"

@@ -233,31 +233,6 @@ rule compare_bench_references:
         "../scripts/compare_references.py"
 
 
-# --- tables as pages: the report shows an HTML file in the page and offers a CSV or markdown only as a download --
-# table -> (report category, label); the CSV beside each page stays in the report as its download.
-TABLE_PAGES = {
-    "final_accuracy": ("2. Accuracy", "final accuracy"),
-    "batch_diagnostics": ("3. Batch diagnostics", "batch quality"),
-    "acquisition_time": ("4. Acquisition time", "first acquisition time"),
-    "reference_comparison": ("1. Claims", "against the original repository"),
-    "timings": ("4. Acquisition time", "timings"),
-}
-
-
-def table_page_category(wildcards):
-    return TABLE_PAGES[wildcards.table][0]
-
-
-def table_page_labels(wildcards):
-    where = {"experiment": wildcards.experiment} if "experiment" in wildcards.keys() else {"benchmark": wildcards.bench}
-    return {**where, "table": TABLE_PAGES[wildcards.table][1]}
-
-
-def table_page_title(wildcards):
-    where = wildcards.experiment if "experiment" in wildcards.keys() else wildcards.bench
-    return f"{where}: {TABLE_PAGES[wildcards.table][1]}"
-
-
 rule table_page:
     input:
         markdown="results/{suite}/tables/{experiment}/{table}.md",
@@ -315,3 +290,9 @@ use rule table_page as claims_page with:
         "logs/{suite}/table_page/claims.log",
     params:
         title="Claims and verdicts",
+
+
+# The `use rule` copies above do not inherit `localrule: True` (a Slurm run submitted them as jobs): named here.
+localrules:
+    bench_table_page,
+    claims_page,

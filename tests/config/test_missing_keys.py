@@ -31,7 +31,7 @@ def test_a_config_file_missing_keys_in_one_experiment_names_the_path_once():
     with pytest.raises(ConfigError) as raised:
         load_config(broken)
     assert str(raised.value) == ("config.yaml: suites.tiny.experiments.tiny_mc: required keys are missing; add "
-                                 "batch_sizes: (acquisition batch sizes b); seeds: (one run per seed)")
+                                 "batch_sizes: (acquisition batch sizes b (distinct; at most 100,000)); seeds: (one run per seed)")
 
 
 def test_one_missing_key_reads_as_before():

@@ -64,7 +64,8 @@ def test_concurrent_gpu_jobs_get_different_gpus(gpu_run):
     logs = sorted(log for rule in GPU_RULES for log in (workdir / "logs" / "tiny" / rule).rglob("*.log"))
     experiment = next(iter(tiny_suite()["experiments"].values()))
     runs = len(experiment["batch_sizes"]) * len(experiment["algorithms"]) * len(experiment["seeds"])
-    assert len(logs) == runs + 2  # every AL run and both benchmark jobs
+    rounds_zero = len(experiment["seeds"])
+    assert len(logs) == runs + rounds_zero + 2  # every AL run, each seed's round 0 and both benchmark jobs
 
     held = [held_slot(log, workdir) for log in logs]
     assert {slot.gpu_id for slot in held} <= {"0", "1"}

@@ -72,9 +72,14 @@ def run_smoke(tmp_path: Path, scale: SmokeScale) -> tuple[Path, object, dict[str
 
 
 def run_logs(workdir: Path, key: str, batch_size: int, name: str) -> list[str]:
-    logs = sorted((workdir / "logs" / "paper_smoke" / "run_al" / key / f"b{batch_size}" / name).glob("seed*.log"))
-    assert logs, f"no run log of {key} b{batch_size} {name}"
-    return [log.read_text() for log in logs]
+    """Each run's whole story: its seed's round 0 (fitted and scored once per seed by `initial_round`), then the
+    run's own log (round 0's acquisition and every later round)."""
+    logs = workdir / "logs" / "paper_smoke"
+    runs = sorted((logs / "run_al" / key / f"b{batch_size}" / name).glob("seed*.log"))
+    assert runs, f"no run log of {key} b{batch_size} {name}"
+    round_zero = [logs / "initial_round" / key / run.name for run in runs]
+    assert all(log.is_file() for log in round_zero), f"no round-0 log beside {runs}"
+    return [zero.read_text() + run.read_text() for zero, run in zip(round_zero, runs)]
 
 
 def check_experiment(workdir: Path, key: str, experiment, points: dict[str, int]) -> set[str]:

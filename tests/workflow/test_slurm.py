@@ -96,10 +96,13 @@ def test_tiny_suite_through_slurm_matches_the_local_run(slurm_installed, tmp_pat
          "(--cores 2)")
 
     assert not missing_outputs(workdir), missing_outputs(workdir)
-    # Every non-local job went through sbatch once: data preparation, each AL run, both benchmark steps.
+    # Every non-local job went through sbatch once: data preparation, each seed's round 0, each AL run, both
+    # benchmark steps; nothing else (tables, figures and their pages are local rules).
     suite = tiny_suite()
     runs = len(tiny_run_csvs(workdir))
-    assert len(submitted) == 1 + runs + 2 * len(suite["benchmarks"])
+    seeds = sum(len(experiment["seeds"]) for experiment in suite["experiments"].values())
+    submitted_rules = sorted(rule_of(log) for *_, log in submitted)
+    assert len(submitted) == 1 + seeds + runs + 2 * len(suite["benchmarks"]), submitted_rules
     slurm_ids = {slurm_id for _, slurm_id, _ in submitted}
     assert {job["id"] for job in jobs if job["state"] == "COMPLETED"} >= slurm_ids
     run_logs = [log for _, _, log in submitted if "/rule_run_al/" in log]
