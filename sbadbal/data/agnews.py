@@ -239,11 +239,11 @@ def degenerate_cache_problem(vectors_by_key: dict[str, torch.Tensor]) -> str | N
 
 
 def _save_cache(path: Path, table: dict[str, torch.Tensor]) -> None:
-    from sbadbal.runs.writers import write_atomically
+    from sbadbal.runs.writers import write_torch_atomic
 
     keys = list(table)
     vectors = torch.stack([table[k] for k in keys]) if keys else torch.empty(0)
-    write_atomically(path, lambda tmp: torch.save({"keys": keys, "vectors": vectors}, tmp))
+    write_torch_atomic({"keys": keys, "vectors": vectors}, path, what="the embedding cache")
 
 
 def embed_texts(texts: Sequence[str], encoder: Encoder, *, cache_file: Path | None = None) -> tuple[torch.Tensor, int]:

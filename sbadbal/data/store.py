@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ..runs.writers import write_atomically
+from ..runs.writers import write_torch_atomic
 from .prepared import PreparedDataset
 
 # /2: the checksum covers fields and metadata too; a /1 file (tensors only) is refused with the remake hint.
@@ -95,18 +95,9 @@ def save_prepared(prepared: PreparedDataset, path: str | os.PathLike) -> Path:
     checksum = content_sha256(tensors, fields, metadata)
     payload = {"format": FORMAT, "tensors": tensors, "fields": fields, "metadata": metadata, "sha256": checksum}
     # A full disk is one line naming the file (sbadbal/runs/writers.py), torch's wrapped errors included.
-    written = write_atomically(path, lambda tmp: _save_synced(payload, tmp), what="the prepared dataset")
+    written = write_torch_atomic(payload, path, what="the prepared dataset")
     prepared.metadata["sha256"] = checksum
     return written
-
-
-def _save_synced(payload: dict[str, Any], tmp: Path) -> None:
-    # Through a Python file object, not a path: torch's own C++ writer reports a full disk as
-    # "basic_ios::clear: iostream error"; Python's raises OSError(ENOSPC). fsync before the caller's rename.
-    with open(tmp, "wb") as handle:
-        torch.save(payload, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def load_error_text(error: BaseException) -> str:

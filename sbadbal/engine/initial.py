@@ -21,11 +21,11 @@ from typing import Any
 
 import torch
 
-from sbadbal.data.store import _save_synced, load_error_text, tensors_sha256
+from sbadbal.data.store import load_error_text, tensors_sha256
 from sbadbal.engine.round import ScoredRound, fit_and_score
 from sbadbal.engine.spec import RunSpec
 from sbadbal.engine.state import initial_state
-from sbadbal.runs.writers import write_atomically
+from sbadbal.runs.writers import write_torch_atomic
 
 FORMAT = "sbadbal-round-zero/1"
 
@@ -58,7 +58,7 @@ def save_round_zero(path: str | os.PathLike, prepared: Any, spec: RunSpec, score
     payload = {"format": FORMAT, "tensors": tensors, "fields": fields,
                "sha256": _checksum(tensors, fields)}
     # A full disk is one line naming the file (sbadbal/runs/writers.py).
-    return write_atomically(path, lambda tmp: _save_synced(payload, tmp), what="round 0")
+    return write_torch_atomic(payload, path, what="round 0")
 
 
 def load_round_zero(path: str | os.PathLike, prepared: Any, spec: RunSpec) -> ScoredRound:

@@ -175,3 +175,16 @@ def write_text_atomic(text: str, path: str | os.PathLike, *, what: str = "") -> 
 def write_bytes_atomic(data: bytes, path: str | os.PathLike, *, what: str = "") -> Path:
     """Exactly these bytes (a run's CSV, whose sha256 its sidecar already holds)."""
     return write_atomically(path, lambda tmp: tmp.write_bytes(data), what=what)
+
+
+def write_torch_atomic(payload: Any, path: str | os.PathLike, *, what: str = "") -> Path:
+    """`torch.save(payload)` atomically (prepared data, round 0, embedding caches)."""
+    import torch  # here, not above: recovery imports this module and runs without torch
+
+    def write(tmp: Path) -> None:
+        # Through a Python file object, not a path: torch's own C++ writer reports a full disk as
+        # "basic_ios::clear: iostream error", Python's as OSError(ENOSPC), which write_atomically names.
+        with open(tmp, "wb") as handle:
+            torch.save(payload, handle)
+
+    return write_atomically(path, write, what=what)
