@@ -2,6 +2,8 @@
 with the original repository's published points where the experiment declares references: at the page's width
 (PDF, PNG, SVG) and at a 3.3 in column (PDF, PNG)."""
 
+from functools import partial
+
 from _helpers import log_to, mock_snakemake
 
 if "snakemake" not in globals():  # run by hand: the real workflow's job (scripts/_helpers.py)
@@ -10,7 +12,7 @@ if "snakemake" not in globals():  # run by hand: the real workflow's job (script
 logger = log_to(snakemake.log[0])
 
 from sbadbal.analysis.tables import read_runs_table  # noqa: E402
-from sbadbal.analysis.plots import plot_accuracy_curves, save_figure  # noqa: E402
+from sbadbal.analysis.plots import plot_accuracy_curves, save_at_both_widths  # noqa: E402
 from sbadbal.analysis.references import load_references, reference_points  # noqa: E402
 
 figure_settings = snakemake.params.figure
@@ -20,10 +22,9 @@ points = []
 if snakemake.input.references:
     references = load_references(snakemake.input.references[0])
     points = reference_points([references[key] for key in figure_settings["references"]], batch_size=batch_size)
-outputs = {False: (snakemake.output.pdf, snakemake.output.png, snakemake.output.svg),
-           True: (snakemake.output.column_pdf, snakemake.output.column_png)}
-for column, paths in outputs.items():
-    figure = plot_accuracy_curves(
+save_at_both_widths(
+    partial(
+        plot_accuracy_curves,
         runs[runs["batch_size"] == batch_size],
         title=figure_settings["title"],
         k=figure_settings["k"],
@@ -31,7 +32,8 @@ for column, paths in outputs.items():
         registered=figure_settings["looks"],
         reference_points=points,
         style=snakemake.params.plots,
-        column=column,
-    )
-    save_figure(figure, *paths, dpi=snakemake.params.plots["dpi"])
+    ),
+    snakemake.output,
+    dpi=snakemake.params.plots["dpi"],
+)
 logger.info("wrote %s (%d published points)", ", ".join(snakemake.output), len(points))

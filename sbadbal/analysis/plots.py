@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -462,16 +462,20 @@ def accuracy_time_summary(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plain_log_ticks(axes: Axes) -> None:
-    """x ticks of a log axis at 1, 2 and 5 times a power of ten (every digit when the range holds fewer than two),
-    written plainly (0.02, not 2x10^-2); no labelled minor ticks, which overprint each other on a narrow range."""
+    """x ticks of a log axis written plainly (0.02, not 2x10^-2): at powers of ten over more than 2.5 decades
+    (1, 2 and 5 overprint each other there: "0.0050.010.02"), else at 1, 2 and 5 times them, else every digit when
+    the range holds fewer than two of those; unlabelled minor ticks at the other digits."""
     low, high = axes.get_xlim()
     exponents = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-    for multiples in ((1, 2, 5), range(1, 10)):
+    choices = ((1,), (1, 2, 5), range(1, 10)) if math.log10(high / low) > 2.5 else ((1, 2, 5), range(1, 10))
+    for multiples in choices:
         ticks = [m * 10.0**e for e in exponents for m in multiples if low <= m * 10.0**e <= high]
         if len(ticks) >= 2:
             break
     axes.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
-    axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    unlabelled = [m * 10.0**e for e in exponents for m in range(1, 10) if low <= m * 10.0**e <= high]
+    axes.set_xticks([tick for tick in unlabelled if tick not in ticks], minor=True)
+    axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes.set_xlim(low, high)
 
 
@@ -598,6 +602,14 @@ def plot_acquisition_timing(
 
 # savefig metadata that leaves the creation date out, per format (each format names it differently).
 UNDATED_METADATA: Mapping[str, dict[str, None]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save_at_both_widths(draw: Callable[..., Figure], output: Any, *, dpi: int) -> None:
+    """`draw(column=...)` at the page's width to output.pdf/.png/.svg and at a 3.3 in column to
+    output.column_pdf/.column_png (the names every figure rule gives its outputs)."""
+    widths = {False: (output.pdf, output.png, output.svg), True: (output.column_pdf, output.column_png)}
+    for column, paths in widths.items():
+        save_figure(draw(column=column), *paths, dpi=dpi)
 
 
 def save_figure(figure: Figure, *paths: str | os.PathLike, dpi: int = 150) -> None:

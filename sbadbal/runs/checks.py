@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,48 @@ def _cell(text: str, column: str) -> Any:
     return int(value) if integral and math.isfinite(value) and value == int(value) else value
 
 
+def _run_value(column: str, text: str) -> Any:
+    try:
+        return _cell(text, column)
+    except ValueError:
+        raise ValueError(f"text {text!r} in a numeric column") from None
+
+
+def _checked_rows(path: Path, expected: list[str], value_of: Callable[[str, str], Any], hint: str, *,
+                  columns_are: str, not_columns_are: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """The rows of a CSV whose header must be `expected` (in any order), each cell through `value_of(column, text)`
+    (a ValueError's message names the problem): the header as written, the rows and each row's line number; blank
+    lines skipped.
+
+    Raises RunFileError naming the file, the line and the column, with `hint` (how to remake the file)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise RunFileError(f"{path}: empty file, expected {columns_are} {expected}" + hint)
+        if sorted(header) != sorted(expected) or len(header) != len(expected):
+            missing = [c for c in expected if c not in header]
+            extra = [c for c in header if c not in expected]
+            raise RunFileError(f"{path}: columns {header} are not {not_columns_are} (missing {missing}, "
+                               f"unexpected {extra})" + hint)
+        rows, lines = [], []
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise RunFileError(f"{path}: line {reader.line_num} has {len(cells)} cells for {len(header)} "
+                                   "columns" + hint)
+            row: dict[str, Any] = {}
+            for column, text in zip(header, cells):
+                try:
+                    row[column] = value_of(column, text)
+                except ValueError as problem:
+                    raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: {problem}" + hint) from None
+            rows.append(row)
+            lines.append(reader.line_num)
+    return header, rows, lines
+
+
 def remake_hint(path: str | os.PathLike, sidecar: str | os.PathLike | None = None) -> str:
     """The command that remakes a run file: the workflow's run rule forced for it (its sidecar is the rule's other
     output) where the path is a workflow's, else deleting both and rerunning the run."""
@@ -182,30 +224,8 @@ def read_run_csv(
     from sbadbal.runs.sidecar import sidecar_path_of
 
     hint = remake_hint(path, sidecar_path_of(path))
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise RunFileError(f"{path}: empty file, expected the run columns {list(RUN_COLUMNS)}" + hint)
-        if sorted(header) != sorted(RUN_COLUMNS) or len(header) != len(RUN_COLUMNS):
-            missing = [c for c in RUN_COLUMNS if c not in header]
-            extra = [c for c in header if c not in RUN_COLUMNS]
-            raise RunFileError(f"{path}: columns {header} are not the run columns {list(RUN_COLUMNS)} "
-                               f"(missing {missing}, unexpected {extra})" + hint)
-        rows, lines = [], []
-        for cells in reader:
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                raise RunFileError(f"{path}: line {reader.line_num} has {len(cells)} cells for {len(header)} columns" + hint)
-            row = {}
-            for column, text in zip(header, cells):
-                try:
-                    row[column] = _cell(text, column)
-                except ValueError:
-                    raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: text {text!r} in a numeric column" + hint) from None
-            rows.append(row)
-            lines.append(reader.line_num)
+    _, rows, lines = _checked_rows(path, list(RUN_COLUMNS), _run_value, hint, columns_are="the run columns",
+                                   not_columns_are=f"the run columns {list(RUN_COLUMNS)}")
     if not rows:
         raise RunFileError(f"{path}: header only, no rows: a run has at least round 0" + hint)
     problem = run_rows_problem(rows, finished=True, budget=expected_budget, initial_size=expected_initial_size)
@@ -233,6 +253,15 @@ def _key_problem(column: str, text: str) -> str | None:
     return None
 
 
+def _table_value(column: str, text: str) -> Any:
+    if column not in RUNS_TABLE_KEY_COLUMNS:
+        return _run_value(column, text)
+    problem = _key_problem(column, text)
+    if problem:
+        raise ValueError(problem)
+    return text if column == "algorithm" else int(float(text))
+
+
 def read_runs_table_rows(path: str | os.PathLike) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and rows of an experiment's runs table, checked as `aggregate` checks run files: the key and run
     columns, numbers where numbers belong, each run (batch size, algorithm, seed) a sound sequence of rounds.
@@ -243,38 +272,8 @@ def read_runs_table_rows(path: str | os.PathLike) -> tuple[list[str], list[dict[
     hint = "; the table is damaged: delete it and rerun the workflow to remake it from the run files"
     expected = [*RUNS_TABLE_KEY_COLUMNS, *RUN_COLUMNS]
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise RunFileError(f"{path}: empty file, expected the columns {expected}" + hint)
-            if sorted(header) != sorted(expected) or len(header) != len(expected):
-                missing = [c for c in expected if c not in header]
-                extra = [c for c in header if c not in expected]
-                raise RunFileError(f"{path}: columns {header} are not those of a runs table (missing {missing}, "
-                                   f"unexpected {extra})" + hint)
-            rows, lines = [], []
-            for cells in reader:
-                if not cells:
-                    continue
-                if len(cells) != len(header):
-                    raise RunFileError(f"{path}: line {reader.line_num} has {len(cells)} cells for {len(header)} "
-                                       "columns" + hint)
-                row: dict[str, Any] = {}
-                for column, text in zip(header, cells):
-                    if column in RUNS_TABLE_KEY_COLUMNS:
-                        problem = _key_problem(column, text)
-                        if problem:
-                            raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: {problem}" + hint)
-                        row[column] = text if column == "algorithm" else int(float(text))
-                        continue
-                    try:
-                        row[column] = _cell(text, column)
-                    except ValueError:
-                        raise RunFileError(f"{path}: line {reader.line_num}, column {column!r}: text {text!r} in a "
-                                           "numeric column" + hint) from None
-                rows.append(row)
-                lines.append(reader.line_num)
+        header, rows, lines = _checked_rows(path, expected, _table_value, hint, columns_are="the columns",
+                                    not_columns_are="those of a runs table")
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise RunFileError(f"{path}: cannot be read as a CSV ({type(error).__name__}: {error})" + hint) from None
     if not rows:

@@ -311,6 +311,24 @@ def test_accuracy_time_figure_draws_means_on_log_seconds(tmp_path):
     save_figure(figure, tmp_path / "s.png", dpi=40)
 
 
+@pytest.mark.parametrize("fast_seconds", [0.005, 0.01, 0.1, 1.0])
+def test_seconds_tick_labels_never_overprint(fast_seconds):
+    """From a few ms (Random) to 10 s (BatchBALD) the labelled ticks are powers of ten: 1, 2 and 5 times them
+    overprinted each other ("0.0050.010.02"); over a narrow range 1, 2 and 5 stay."""
+    runs = synthetic_runs(["Random", "BatchBALD"], rounds=3).assign(train_seconds=1.0, score_seconds=0.5)
+    runs["acquisition_seconds"] = np.where(runs["algorithm"] == "BatchBALD", 5.0, fast_seconds)
+    figure = plot_accuracy_vs_seconds(runs, title="rmnist5k_mc", k=100, column=True)
+    figure.canvas.draw()
+    for axes in figure.axes:
+        labels = [label for label in axes.get_xticklabels() if label.get_text()]
+        assert len(labels) >= 2
+        boxes = sorted((label.get_window_extent() for label in labels), key=lambda box: box.x0)
+        assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:])), [x.get_text() for x in labels]
+    low, high = figure.axes[0].get_xlim()
+    if high / low > 10**2.5:
+        assert {float(label.get_text()) for label in figure.axes[0].get_xticklabels()} <= {0.001, 0.01, 0.1, 1, 10}
+
+
 def test_timing_spread_from_every_repeat():
     timings = pd.DataFrame({"algorithm": ["BALD"], "batch_size": [5], "N": [100], "median_seconds": [0.002],
                             "repeats": [3], "repeat_seconds": ["0.003 0.002 0.0015"]})
