@@ -127,10 +127,16 @@ def final_targets():
         targets += expand("results/{suite}/tables/{experiment}/{table}", suite=SUITE_NAME, experiment=key, table=tables)
         # Every figure at the page's width (pdf, png, svg) and at a 3.3 in column (pdf, png).
         for name in ["accuracy", "accuracy_time", "diagnostics"]:
-            targets += expand(f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}.{{ext}}",
-                              batch_size=experiment.batch_sizes, ext=["pdf", "png", "svg"])
-            targets += expand(f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}_column.{{ext}}",
-                              batch_size=experiment.batch_sizes, ext=["pdf", "png"])
+            targets += expand(
+                f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}.{{ext}}",
+                batch_size=experiment.batch_sizes,
+                ext=["pdf", "png", "svg"],
+            )
+            targets += expand(
+                f"results/{SUITE_NAME}/figures/{key}/{name}_b{{batch_size}}_column.{{ext}}",
+                batch_size=experiment.batch_sizes,
+                ext=["pdf", "png"],
+            )
     for key, bench in BENCHMARKS.items():
         names = ["timings.csv", "timings.md", "timings.html", "timing.pdf", "timing.png", "timing.svg"]
         names += ["timing_column.pdf", "timing_column.png"]
