@@ -222,8 +222,13 @@ def test_another_users_unlock_leaves_a_live_run_alone(tmp_path):
         wait_for(lambda: (folder / "recorded.started").exists() or live.poll() is not None, what="the jobs")
         assert live.poll() is None
         # The system Python (the venv's lies under /root), with only the library: recovery needs nothing else.
+        # A copy of the package that nobody can read (a checkout under a 0700 temp folder is out of its reach).
+        library = shared / "library"
+        shutil.copytree(REPO / "sbadbal", library / "sbadbal", ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [library, *library.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
         unlock = subprocess.run(["/usr/bin/python3", "-m", "sbadbal", "unlock"], cwd=folder, user="nobody",
-                                group="nogroup", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+                                group="nogroup", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(library)},
                                 capture_output=True, text=True, timeout=120)
         # Before: nobody could not read root's /proc entries, took the lock for stale and removed it.
         assert unlock.returncode == 3, unlock.stderr
