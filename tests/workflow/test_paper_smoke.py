@@ -57,14 +57,20 @@ def write_smoke_data(root: Path, suite) -> dict[str, int]:
     return points
 
 
-def run_smoke(tmp_path: Path, scale: SmokeScale) -> tuple[Path, object, dict[str, int], float]:
+def smoke_workflow(tmp_path: Path, scale: SmokeScale) -> tuple[Path, object, dict[str, int]]:
+    """A copy of the workflow whose config.yaml selects the paper suite's smoke twin, its data files written in
+    their real formats under its data.root: (folder, suite, training points per dataset)."""
     workdir = copy_workflow(tmp_path / "workflow")
     data_root = tmp_path / "data"
     raw = smoke_config(yaml.safe_load((REPO / "config.yaml").read_text()), "paper", scale)
     raw["data"] = {**raw.get("data", {}), "root": str(data_root)}
     (workdir / "config.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     suite = load_config(raw).selected_suite()
-    points = write_smoke_data(data_root, suite)
+    return workdir, suite, write_smoke_data(data_root, suite)
+
+
+def run_smoke(tmp_path: Path, scale: SmokeScale) -> tuple[Path, object, dict[str, int], float]:
+    workdir, suite, points = smoke_workflow(tmp_path, scale)
     started = time.perf_counter()
     snakemake(workdir, "--cores", "2", timeout=SMOKE_TIMEOUT_S)
     snakemake(workdir, "--report", "report.html", timeout=SMOKE_TIMEOUT_S)

@@ -161,6 +161,47 @@ def test_retrieval_runs_where_snakemake_runs_and_preparation_in_a_job_never_down
     assert (workdir / "results" / "mnist_retrieval" / "tables" / "mnist_tiny" / "runs.csv").is_file()
 
 
+# --- a paper experiment through the profile ----------------------------------------------------------------
+
+# The README figure's experiment: the paper suite's first, on a torchvision source (FMNIST's IDX files).
+PAPER_EXPERIMENT = "fmnist_mc"
+
+
+def test_a_paper_experiment_through_slurm(slurm_installed, tmp_path, capsys):
+    """One experiment of the paper suite's smoke twin (test_paper_smoke.py: the paper's own definitions by one
+    scaling rule, on files in the source's real format) through the Slurm profile as shipped: its preparation,
+    round 0 and runs are Slurm jobs with the resources the profile derives for a paper experiment, everything
+    else runs where Snakemake runs, and the outputs prove the same code paths as the local smoke run."""
+    from sbadbal.config.smoke import SmokeScale
+
+    from .test_paper_smoke import FAST_ALGORITHMS, check_experiment, smoke_workflow
+
+    workdir, suite, points = smoke_workflow(tmp_path, SmokeScale(algorithms=FAST_ALGORITHMS))
+    experiment = suite.experiments[PAPER_EXPERIMENT]
+    base = "results/paper_smoke"
+    targets = [f"{base}/figures/{PAPER_EXPERIMENT}/accuracy_b{b}.{ext}"
+               for b in experiment.batch_sizes for ext in ("pdf", "png", "svg")]
+    targets += [f"{base}/tables/{PAPER_EXPERIMENT}/{table}.csv" for table in ("final_accuracy", "reference_comparison")]
+    with LocalSlurmCluster(tmp_path / "cluster", gpus=0) as cluster:
+        started = time.perf_counter()
+        result = snakemake(workdir, *SLURM_ARGS, *targets, check=False, timeout=SLURM_TIMEOUT_S,
+                           env={**cluster.env, **site_settings(gpus_per_job=0)})
+        seconds = time.perf_counter() - started
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{output[-6000:]}\n{cluster.daemon_logs()}"
+        jobs = cluster.jobs()
+
+    submitted = submissions(output)
+    rules = sorted(rule_of(log) for *_, log in submitted)
+    show(capsys, f"{PAPER_EXPERIMENT} (paper smoke twin) through Slurm: {len(submitted)} Slurm jobs "
+         f"({', '.join(f'{rule} {rules.count(rule)}' for rule in sorted(set(rules)))}), {seconds:.0f} s")
+    runs = len(experiment.batch_sizes) * len(experiment.algorithm_names) * len(experiment.seeds)
+    assert rules == sorted(["prepare_data"] + ["initial_round"] * len(experiment.seeds) + ["run_al"] * runs)
+    assert {job["id"] for job in jobs if job["state"] == "COMPLETED"} >= {slurm_id for _, slurm_id, _ in submitted}
+    reached = check_experiment(workdir, PAPER_EXPERIMENT, experiment, points)
+    assert {"MC dropout", "reference comparison"} <= reached
+
+
 # --- a run cancelled mid-way is retried and resumes from its checkpoint ---------------------------------------
 
 LONG_BUDGET = 80  # 7 rounds of 10: room to cancel the run after its second round
