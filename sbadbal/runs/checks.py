@@ -273,7 +273,7 @@ def read_runs_table_rows(path: str | os.PathLike) -> tuple[list[str], list[dict[
     expected = [*RUNS_TABLE_KEY_COLUMNS, *RUN_COLUMNS]
     try:
         header, rows, lines = _checked_rows(path, expected, _table_value, hint, columns_are="the columns",
-                                            not_columns_are="those of a runs table")
+                                    not_columns_are="those of a runs table")
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise RunFileError(f"{path}: cannot be read as a CSV ({type(error).__name__}: {error})" + hint) from None
     if not rows:
