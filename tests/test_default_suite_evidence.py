@@ -30,12 +30,19 @@ def measured_rows() -> list[dict]:
     return rows
 
 
-def test_every_default_experiment_on_mnist_digits_trains_with_a_measured_stable_recipe():
+# The suites meant for results on a CPU: the default and the LBB-objectives look trimmed from it (tiny's handful of
+# iterations is a workflow test, the paper suite keeps the original recipe).
+CPU_RESULT_SUITES = ("default", "lbb_objectives")
+
+
+def test_every_cpu_result_experiment_on_mnist_digits_trains_with_a_measured_stable_recipe():
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     rows = measured_rows()
     assert rows, f"{TABLE} has no rows"
     checked = 0
-    for key, experiment in config["suites"]["default"]["experiments"].items():
+    experiments = [(f"{suite}.{key}", experiment) for suite in CPU_RESULT_SUITES
+                   for key, experiment in config["suites"][suite]["experiments"].items()]
+    for key, experiment in experiments:
         if experiment["dataset"] not in {"MNIST5K", "RMNIST5K"}:
             continue  # the benchmark fits the MNIST CNN; AG News's MLP head is not measured there
         name, k_test = recipe_name(experiment["training"]), experiment["uncertainty"]["k_test"]

@@ -2,7 +2,7 @@
 
     config = load_config(yaml.safe_load(open("config.yaml")), source="config.yaml")
     suite = config.selected_suite()
-    for spec in suite.experiments["mnist5k_mc"].runs():   # RunSpec: what one run computes
+    for spec in suite.experiments["rmnist5k_mc"].runs():   # RunSpec: what one run computes
         ...
 
 Two layers, one entry point (`load_config`, or `experiment_from_mapping` for one experiment):

@@ -119,8 +119,8 @@ def test_snakemake_stops_at_start_with_the_message_alone(workflow_copy, change, 
 def test_unknown_suite_names_the_valid_ones(workflow_copy):
     result = snakemake(workflow_copy, "--dry-run", "--config", "suite=tinny", check=False)
     assert result.returncode != 0
-    assert ("Error: config.yaml: suite: suite 'tinny' is not defined; valid suites: default, paper, tiny; "
-            "did you mean 'tiny'?") in result.stdout + result.stderr
+    assert ("Error: config.yaml: suite: suite 'tinny' is not defined; valid suites: default, paper, lbb_objectives, "
+            "tiny; did you mean 'tiny'?") in result.stdout + result.stderr
 
 
 def test_shipped_suites_load_with_their_variants():
