@@ -26,6 +26,9 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
+# The comparison decides both arms with this checkout's claims code, whatever PYTHONPATH holds (another checkout's
+# `sbadbal` there would decide with its code, or fail to import); each arm's workflow imports its own copy.
+sys.path.insert(0, str(REPO))
 ARMS = {
     "default": {},
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
@@ -138,7 +141,7 @@ def markdown(merged: pd.DataFrame, seeds: pd.DataFrame, names: list[str], second
         f"`python benchmarks/stability.py {' '.join(sys.argv[1:])}` on {datetime.date.today().isoformat()}, "
         f"{platform.machine()}, {os.cpu_count()} cores; arms: "
         + "; ".join(f"{n} ({' '.join(f'{k}={v}' for k, v in ARMS[n].items()) or 'no variables'}; "
-                    f"workflow {seconds[n]:.0f} s in this invocation, a no-op for an arm that had finished)"
+                    f"workflow {seconds[n]:.0f} s in this invocation, seconds when the arm had already finished)"
                     for n in names) + ".",
         "",
         f"**{flipped} of {len(merged)} verdicts differ between the arms.**",
